@@ -224,15 +224,19 @@ static const char *die_string(Dwarf_Die *die, unsigned int name)
     return dwarf_formstring(dwarf_attr_integrate(die, name, &attr));
 }
 
-/* Name of a function DIE: its linkage name demangled (qualified, with
- * template arguments) when DWARF has one, else DW_AT_name; NULL if none. */
-static const char *die_name(Dwarf_Die *die, struct sym_strtab *strs)
+/* Name of a function DIE: its C++ linkage name demangled (qualified, with
+ * template arguments) when DWARF has one, else DW_AT_name; NULL if none. A
+ * linkage name that is not mangled is an asm label (glibc's __GI__exit for
+ * _exit): the source name is the better one. */
+static const char *die_name(Dwarf_Die *die, struct sym_strtab *strs, int *mangled)
 {
     const char *linkage = die_string(die, DW_AT_linkage_name);
     if (!linkage) linkage = die_string(die, DW_AT_MIPS_linkage_name);
-    if (linkage) return sym_str_demangle(strs, linkage);
+    *mangled = linkage && linkage[0] == '_' && linkage[1] == 'Z';
+    if (*mangled) return sym_str_demangle(strs, linkage);
     const char *name = die_string(die, DW_AT_name);
-    return name ? sym_str_intern(strs, name) : NULL;
+    if (name) return sym_str_intern(strs, name);
+    return linkage ? sym_str_intern(strs, linkage) : NULL;
 }
 
 /* Sets fr's file/line/column from the call site of the inlined DIE inl. */
@@ -268,7 +272,7 @@ static int dwarf_chain(struct sym_file *f, struct sym_strtab *strs, Dwarf_Die *c
     for (int i = 0; i < depth; i++) {
         struct sym_dwarf_frame *fr = &out[i];
         memset(fr, 0, sizeof(*fr));
-        fr->function = die_name(&chain[depth - 1 - i], strs);
+        fr->function = die_name(&chain[depth - 1 - i], strs, &fr->mangled);
         fr->inlined = i < depth - 1;
         if (i > 0) call_site(&chain[depth - i], strs, fr);
     }
@@ -331,14 +335,16 @@ int sym_dwarf_lookup(struct sym_file *f, struct sym_strtab *strs, uint64_t addr,
     if (cudie) n = dwarf_chain(f, strs, cudie, addr - bias, out);
     if (n < 0) return n;
     if (n == 0) n = 1;
-    /* The outermost frame is the ELF symbol containing addr. A mangled
-     * symbol names it best (DWARF names constructors and clones bare); a C
-     * symbol only fills a gap in DWARF. */
-    if (!f->symtab.built && sym_symtab_build(&f->symtab, f->mod) < 0) return -ENOMEM;
-    const char *raw = sym_symtab_find(&f->symtab, addr);
+    /* The outermost frame is the ELF symbol containing addr. Its mangled
+     * name qualifies what DWARF may name bare (constructors, C++ functions
+     * without DW_AT_linkage_name); a C symbol only fills a gap in DWARF. */
     struct sym_dwarf_frame *outer = &out[n - 1];
-    if (raw && (!outer->function || (raw[0] == '_' && raw[1] == 'Z')))
-        outer->function = sym_str_demangle(strs, raw);
+    if (!outer->function || !outer->mangled) {
+        if (!f->symtab.built && sym_symtab_build(&f->symtab, f->mod) < 0) return -ENOMEM;
+        const char *raw = sym_symtab_find(&f->symtab, addr);
+        if (raw && (!outer->function || (raw[0] == '_' && raw[1] == 'Z')))
+            outer->function = sym_str_demangle(strs, raw);
+    }
     Dwfl_Line *line = dwfl_module_getsrc(f->mod, addr);
     if (line) {
         int lineno = 0, col = 0;

@@ -97,6 +97,7 @@ struct sym_dwarf_frame {
     const char *file;     /* interned, or NULL */
     uint32_t line, column;
     int inlined;
+    int mangled; /* 1 when function came from a C++ linkage name */
 };
 
 #define SYM_MAX_CHAIN 64 /* deepest inline chain kept; real code stays far below */
