@@ -46,7 +46,9 @@ void sym_ctx_destroy(struct sym_ctx *ctx);
  * >= 0, or a negative error. The same (path, build id, load bias) registered
  * twice returns the same handle. A module whose file is missing or has no
  * symbols still gets a handle (its frames then resolve to module + offset).
- * The file is opened lazily, at the first sym_resolve() in it. */
+ * The file is opened lazily, at the first sym_resolve() in it. segs (the
+ * record's PT_LOAD segments) may be NULL: lookups use pc - load_bias, which
+ * is the file's own vaddr, so segments are not needed to resolve. */
 int sym_module_add(struct sym_ctx *ctx, const char *path, const uint8_t *build_id,
                    size_t build_id_len, uint64_t load_bias, const struct mt_segment *segs,
                    uint32_t n_segs);

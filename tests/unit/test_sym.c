@@ -44,7 +44,7 @@ struct paths {
     char sources[PATH_MAX]; /* tests/targets sources */
     char tmp[PATH_MAX];     /* scratch dir, removed at teardown */
     char target[PATH_MAX], cxx[PATH_MAX], lib[PATH_MAX];
-    char target_src[PATH_MAX], lib_src[PATH_MAX];
+    char target_src[PATH_MAX], lib_src[PATH_MAX], cxx_src[PATH_MAX];
 };
 static struct paths g_paths;
 
@@ -88,6 +88,7 @@ static int setup_paths(void **state)
     path_join(g_paths.lib, g_paths.targets, "libmt_sym_lib.so");
     path_join(g_paths.target_src, g_paths.sources, "sym_target.c");
     path_join(g_paths.lib_src, g_paths.sources, "lib/sym_lib.c");
+    path_join(g_paths.cxx_src, g_paths.sources, "sym_cxx.cpp");
     path_fmt(g_paths.tmp, "/tmp/test_sym.XXXXXX");
     if (!mkdtemp(g_paths.tmp)) return -1;
     elf_version(EV_CURRENT);
@@ -217,36 +218,66 @@ static void test_sym_plain_function_has_file_and_line(void **state)
     sym_ctx_destroy(ctx);
 }
 
-static void test_sym_inlined_function_gives_two_frames(void **state)
+struct inline_case {
+    const char *binary, *source; /* built file and its source */
+    const char *caller_symbol;   /* ELF symbol of the function to sweep */
+    const char *caller, *callee; /* expected demangled names */
+    const char *body_mark, *call_mark;
+};
+
+/* Sweeps every byte of the caller: each resolves to the caller, and some to
+ * [callee inlined at body_mark, caller at call_mark]. */
+static void expect_inline_chain(const struct inline_case *c)
 {
-    struct paths *p = *state;
     struct sym_ctx *ctx;
     assert_int_equal(sym_ctx_create(NULL, &ctx), 0);
-    int h = add_file(ctx, p->target, FAKE_EXE_BIAS);
-    uint64_t size, addr = nm_symbol(p->target, "sym_inline_caller", &size);
+    int h = add_file(ctx, c->binary, FAKE_EXE_BIAS);
+    uint64_t size, addr = nm_symbol(c->binary, c->caller_symbol, &size);
     int seen = 0;
     for (uint64_t a = addr; a < addr + size; a++) {
         struct sym_frame fr[MAX_FRAMES];
         int n = sym_resolve(ctx, h, FAKE_EXE_BIAS + a, 0, fr, MAX_FRAMES);
         assert_true(n >= 1);
-        assert_string_equal(fr[n - 1].function, "sym_inline_caller");
+        assert_string_equal(fr[n - 1].function, c->caller);
         assert_int_equal(fr[n - 1].inlined, 0);
         if (n != 2) continue;
         seen++;
-        assert_string_equal(fr[0].function, "sym_leaf_inlined");
+        assert_string_equal(fr[0].function, c->callee);
         assert_int_equal(fr[0].inlined, 1);
-        assert_int_equal(fr[0].line, mark_line(p->target_src, "inlined_body"));
-        assert_int_equal(fr[1].line, mark_line(p->target_src, "inline_call"));
-        assert_true(ends_with(fr[1].file, "tests/targets/sym_target.c"));
+        assert_int_equal(fr[0].line, mark_line(c->source, c->body_mark));
+        assert_int_equal(fr[1].line, mark_line(c->source, c->call_mark));
+        assert_true(ends_with(fr[1].file, strrchr(c->source, '/')));
         assert_true(fr[1].column > 0);
 
         struct sym_frame one; /* max = 1 keeps the containing function */
         assert_int_equal(sym_resolve(ctx, h, FAKE_EXE_BIAS + a, 0, &one, 1), 1);
-        assert_string_equal(one.function, "sym_inline_caller");
+        assert_string_equal(one.function, c->caller);
         assert_int_equal(one.inlined, 0);
     }
     assert_true(seen > 0);
     sym_ctx_destroy(ctx);
+}
+
+static void test_sym_inlined_function_gives_two_frames(void **state)
+{
+    struct paths *p = *state;
+    const struct inline_case c = {p->target,           p->target_src,      "sym_inline_caller",
+                                  "sym_inline_caller", "sym_leaf_inlined", "inlined_body",
+                                  "inline_call"};
+    expect_inline_chain(&c);
+}
+
+static void test_sym_inlined_cxx_method_is_qualified(void **state)
+{
+    struct paths *p = *state;
+    const struct inline_case c = {p->cxx,
+                                  p->cxx_src,
+                                  "_ZN6sym_ns8use_peekERKNS_3BoxIiEE",
+                                  "sym_ns::use_peek(sym_ns::Box<int> const&)",
+                                  "sym_ns::Box<int>::peek() const",
+                                  "peek_body",
+                                  "peek_call"};
+    expect_inline_chain(&c);
 }
 
 static void expect_cxx_name(struct sym_ctx *ctx, int h, const char *mangled, const char *want)
@@ -556,6 +587,7 @@ int main(void)
         cmocka_unit_test(test_sym_plain_function_has_file_and_line),
         cmocka_unit_test(test_sym_inlined_function_gives_two_frames),
         cmocka_unit_test(test_sym_cxx_names_are_demangled),
+        cmocka_unit_test(test_sym_inlined_cxx_method_is_qualified),
         cmocka_unit_test(test_sym_shared_library_at_a_bias),
         cmocka_unit_test(test_sym_return_addresses_of_a_running_target),
         cmocka_unit_test(test_sym_missing_file_gives_module_and_offset),
