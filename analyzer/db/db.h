@@ -22,4 +22,25 @@ extern const char db_schema_sql[];
 /* Schema version this binary writes (meta.schema_version). */
 #define DB_SCHEMA_VERSION 1
 
+struct db_writer;
+
+/* Creates a new database for path: written to "<path>.tmp-<pid>", schema
+ * loaded, fast-build pragmas set (no journal, no fsync: a crash leaves only
+ * the temp file) and one transaction open. OUT: *w (owned, ended by
+ * db_finish or db_discard) and *db (borrowed from *w). 0 or MT_ESQLITE. */
+int db_create(const char *path, struct db_writer **w, sqlite3 **db, struct mt_errbuf *eb);
+
+/* Commits, closes and renames the temp file onto path (replacing it).
+ * Every statement on the db must be finalized. Frees w. 0, MT_ESQLITE or
+ * -errno. */
+int db_finish(struct db_writer *w, struct mt_errbuf *eb);
+
+/* Closes and removes the temp file; frees w. Cannot fail. */
+void db_discard(struct db_writer *w);
+
+/* Opens an existing memtrace database read-only and checks
+ * meta.schema_version. OUT: *db, close with sqlite3_close. 0, MT_ESQLITE
+ * or MT_ESCHEMA. */
+int db_open_read(const char *path, sqlite3 **db, struct mt_errbuf *eb);
+
 #endif /* MEMTRACE_DB_H */

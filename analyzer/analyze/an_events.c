@@ -1,0 +1,239 @@
+/*
+ * an_events.c — the per-event work of the analysis: alloc, free, error, leak
+ *
+ * analyze.c dispatches each record of a process image here, in that image's
+ * seq order. Invariants kept for every process: live_bytes/live_blocks equal
+ * the sums over the live map; each site's peak_* hold its live figures at
+ * the process's latest maximum (lazy snapshot: a site copies live into
+ * peak_* before its first change after a new maximum, see docs/metrics.md,
+ * "Peak heap"); a freed block is remembered in the freed map until its
+ * address is allocated again, which is what tells a double free from an
+ * invalid one.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "analyze/analyze_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace/trace.h"
+
+#define AN_FREED_MAX (4u << 20) /* remembered freed addresses before forgetting them all */
+
+/* ------------------------------------------------------------ lookups */
+
+uint32_t an_stack_global(struct an_state *st, const struct an_proc *p, uint32_t local)
+{
+    while (p && local) {
+        if (local < p->n_stk && p->stk[local]) return p->stk[local] - 1;
+        /* A forked child's ids below its watermark are its parent's. */
+        if (!(p->flags & MT_PROC_F_FORKED) || local >= p->stack_watermark) break;
+        p = p->parent;
+    }
+    return 0;
+}
+
+struct an_thread *an_thread_get(struct an_state *st, struct an_proc *p, uint32_t tid)
+{
+    uint64_t idx;
+    if (an_map_get(&p->thr, (uint64_t)tid + 1, &idx)) return &p->threads[idx];
+    if (p->n_threads == p->cap_threads) {
+        size_t cap = p->cap_threads ? p->cap_threads * 2 : 8;
+        struct an_thread *n = realloc(p->threads, cap * sizeof *n);
+        if (!n) return NULL;
+        p->threads = n;
+        p->cap_threads = cap;
+    }
+    struct an_thread *t = &p->threads[p->n_threads];
+    memset(t, 0, sizeof *t);
+    t->tid = tid;
+    t->last_alloc_id = -1;
+    t->start_ns = p->last_ns;
+    if (an_map_put(&p->thr, (uint64_t)tid + 1, p->n_threads)) return NULL;
+    p->n_threads++;
+    return t;
+}
+
+static struct an_site *an_site_get(struct an_state *st, struct an_proc *p, uint32_t local,
+                                   uint32_t *site_idx)
+{
+    uint32_t g = an_stack_global(st, p, local);
+    uint64_t idx;
+    if (an_map_get(&p->site_of, (uint64_t)g + 1, &idx)) {
+        *site_idx = (uint32_t)idx;
+        return &p->sites[idx];
+    }
+    if (p->n_sites == p->cap_sites) {
+        size_t cap = p->cap_sites ? p->cap_sites * 2 : 64;
+        struct an_site *n = realloc(p->sites, cap * sizeof *n);
+        if (!n) return NULL;
+        p->sites = n;
+        p->cap_sites = cap;
+    }
+    struct an_site *s = &p->sites[p->n_sites];
+    memset(s, 0, sizeof *s);
+    s->stack = g;
+    s->snap_epoch = p->peak_epoch; /* it had nothing live at the current peak */
+    if (an_map_put(&p->site_of, (uint64_t)g + 1, p->n_sites)) return NULL;
+    *site_idx = (uint32_t)p->n_sites++;
+    return s;
+}
+
+/* Before a site changes: if a new process maximum happened since its last
+ * change, its live figures as they stand are its figures at that peak. */
+static inline void an_site_touch(const struct an_proc *p, struct an_site *s)
+{
+    if (s->snap_epoch == p->peak_epoch) return;
+    s->peak_bytes = s->live_bytes;
+    s->peak_blocks = s->live_blocks;
+    s->snap_epoch = p->peak_epoch;
+}
+
+static inline unsigned an_bitlen(uint64_t v)
+{
+    return v ? 64u - (unsigned)__builtin_clzll(v) : 0u;
+}
+
+/* ------------------------------------------------------------ alloc/free */
+
+/* Ends the life of live block idx (already removed from the live map). */
+static int an_release(struct an_state *st, struct an_proc *p, uint32_t idx,
+                      const struct mt_rec_free *fr, uint64_t t_ns)
+{
+    struct an_block *b = &st->pool[idx];
+    struct an_site *s = &p->sites[b->site];
+    uint32_t tid = fr ? fr->tid : b->tid;
+    int temporary = 0;
+    if (fr && !(fr->c.hdr.flags & MT_FREE_F_REALLOC) && tid == b->tid) {
+        struct an_thread *t = an_thread_get(st, p, tid);
+        temporary = t && t->last_alloc_id == b->alloc_id;
+    }
+    an_site_touch(p, s);
+    s->live_bytes -= b->size;
+    s->live_blocks--;
+    s->n_frees++;
+    s->n_temporary += (uint64_t)temporary;
+    uint64_t life = t_ns > b->t_ns ? t_ns - b->t_ns : 0;
+    unsigned lb = an_bitlen(life);
+    s->lifetime_sum_ns += life;
+    s->hist_life[lb < AN_HIST_BUCKETS ? lb : AN_HIST_BUCKETS - 1]++;
+    p->hist_life[lb][0]++;
+    p->hist_life[lb][1] += b->size;
+    p->live_bytes -= b->size;
+    p->live_usable -= b->usable;
+    p->live_blocks--;
+    p->n_frees++;
+    p->n_temporary += (uint64_t)temporary;
+    p->tl.n_frees++;
+    struct an_thread *t = an_thread_get(st, p, tid);
+    if (t) t->n_frees++;
+    uint32_t free_stack = fr ? an_stack_global(st, p, fr->stack_id) : 0;
+    int rc = an_out_alloc(st, p, b, fr, free_stack, temporary);
+    if (rc) return rc;
+    /* Remember it for double-free detection until the address is reused. */
+    b->free_stack = free_stack;
+    if (p->freed.n >= AN_FREED_MAX) {
+        for (size_t i = 0; i < p->freed.cap; i++)
+            if (p->freed.keys[i]) an_pool_put(st, (uint32_t)p->freed.vals[i]);
+        an_map_fini(&p->freed);
+    }
+    uint64_t old;
+    if (an_map_get(&p->freed, b->addr, &old)) an_pool_put(st, (uint32_t)old);
+    return an_map_put(&p->freed, b->addr, idx);
+}
+
+int an_ev_free(struct an_state *st, struct an_proc *p, const struct mt_rec_free *r)
+{
+    uint64_t idx;
+    if (!an_map_del(&p->live, r->addr, &idx)) {
+        st->unmatched_frees++; /* inherited over fork, or allocated before a hole */
+        return 0;
+    }
+    if (p->peak_frag_pending) {
+        /* The state before this first decrease is the peak: measure it,
+         * unless peaks come too often for an O(n log n) measure each. */
+        if (p->events_since_pfrag >= p->live.n / 4 || !p->have_pfrag) {
+            int rc = an_frag_snapshot_peak(st, p);
+            if (rc) return rc;
+        }
+        p->peak_frag_pending = 0;
+    }
+    return an_release(st, p, (uint32_t)idx, r, r->c.t_ns - st->start_mono_ns);
+}
+
+static void an_peak_check(struct an_proc *p, uint64_t seq, uint64_t t_ns)
+{
+    if (p->live_bytes <= p->peak_bytes) return;
+    p->peak_bytes = p->live_bytes;
+    p->peak_blocks = p->live_blocks;
+    p->peak_seq = seq;
+    p->peak_ns = t_ns;
+    p->peak_epoch++;
+    p->peak_frag_pending = 1;
+}
+
+int an_ev_alloc(struct an_state *st, struct an_proc *p, const struct mt_rec_alloc *r)
+{
+    uint64_t t_ns = r->c.t_ns - st->start_mono_ns, old;
+    int rc;
+    if (an_map_del(&p->live, r->addr, &old)) {
+        /* Address still live: a realloc that kept its block (or a lost
+         * free): the old block ends here, released by this call. */
+        struct mt_rec_free fr = {.c = r->c, .addr = r->addr, .tid = r->tid,
+                                 .family = r->family, .api = r->api};
+        fr.c.hdr.flags = MT_FREE_F_REALLOC;
+        rc = an_release(st, p, (uint32_t)old, &fr, t_ns);
+        if (rc) return rc;
+    }
+    if (an_map_del(&p->freed, r->addr, &old)) an_pool_put(st, (uint32_t)old);
+    uint32_t site_idx, idx;
+    struct an_site *s = an_site_get(st, p, r->stack_id, &site_idx);
+    if (!s || an_pool_get(st, &idx)) return -ENOMEM;
+    struct an_block *b = &st->pool[idx];
+    *b = (struct an_block){.addr = r->addr, .size = r->size, .usable = r->usable,
+                           .seq = r->c.seq, .t_ns = t_ns, .alloc_id = st->next_alloc_id++,
+                           .site = site_idx, .tid = r->tid, .family = r->family, .api = r->api,
+                           .realloc = (r->c.hdr.flags & MT_ALLOC_F_REALLOC) ? 1 : 0};
+    if ((rc = an_map_put(&p->live, r->addr, idx))) return rc;
+    an_site_touch(p, s);
+    s->n_allocs++;
+    s->alloc_bytes += r->size;
+    s->usable_bytes += r->usable;
+    s->live_bytes += r->size;
+    s->live_blocks++;
+    if (s->live_bytes > s->max_live_bytes) s->max_live_bytes = s->live_bytes;
+    unsigned sb = an_bitlen(r->size);
+    s->hist_size[sb < AN_HIST_BUCKETS ? sb : AN_HIST_BUCKETS - 1]++;
+    p->hist_size[sb][0]++;
+    p->hist_size[sb][1] += r->size;
+    p->live_bytes += r->size;
+    p->live_usable += r->usable;
+    p->live_blocks++;
+    p->n_allocs++;
+    p->alloc_bytes += r->size;
+    p->tl.n_allocs++;
+    p->tl.alloc_bytes += r->size;
+    if (p->live_bytes > p->tl.max_bytes) p->tl.max_bytes = p->live_bytes;
+    an_peak_check(p, r->c.seq, t_ns);
+    struct an_thread *t = an_thread_get(st, p, r->tid);
+    if (!t) return -ENOMEM;
+    t->last_alloc_id = b->alloc_id;
+    t->n_allocs++;
+    t->alloc_bytes += r->size;
+    return 0;
+}
+
+/* ------------------------------------------------------------ leaks */
+
+int an_ev_leak(struct an_state *st, struct an_proc *p, const struct mt_rec_leak *r)
+{
+    const struct mt_leak_entry *e = (const struct mt_leak_entry *)(r + 1);
+    for (uint32_t i = 0; i < r->n; i++) {
+        uint64_t idx;
+        if (e[i].cls < MT_LEAK_DEFINITE || e[i].cls > MT_LEAK_REACHABLE) continue;
+        if (an_map_get(&p->live, e[i].addr, &idx)) st->pool[idx].leak_class = e[i].cls;
+    }
+    return 0;
+}

@@ -1,0 +1,244 @@
+/*
+ * analyze_int.h — state shared by the files of the analysis pass
+ *
+ * analyze.c drives the pass and owns struct an_state; an_map.c is the hash
+ * map every table uses; an_sym.c turns raw stacks into global, symbolized
+ * stacks; an_frag.c measures external fragmentation; an_out.c writes rows.
+ * Definitions of every figure: docs/metrics.md.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MEMTRACE_ANALYZE_INT_H
+#define MEMTRACE_ANALYZE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "analyze/analyze.h"
+#include "memtrace/error.h"
+#include "memtrace/trace_format.h"
+
+/* ------------------------------------------------------------ hash map */
+
+/* Open addressing, linear probing, backward-shift deletion. Keys are
+ * nonzero uint64 (callers add 1 or mix when 0 is possible). */
+struct an_map {
+    uint64_t *keys;  /* owned; 0 = empty slot */
+    uint64_t *vals;  /* owned */
+    size_t cap;      /* power of two */
+    size_t n;
+};
+int an_map_init(struct an_map *m, size_t cap_hint);
+void an_map_fini(struct an_map *m);
+/* 1 and *val if key is present, else 0. */
+int an_map_get(const struct an_map *m, uint64_t key, uint64_t *val);
+/* Inserts or replaces. 0 or -ENOMEM. */
+int an_map_put(struct an_map *m, uint64_t key, uint64_t val);
+/* 1 and *val (may be NULL) if removed, 0 if absent. */
+int an_map_del(struct an_map *m, uint64_t key, uint64_t *val);
+
+/* ------------------------------------------------------------ entities */
+
+#define AN_HIST_BUCKETS 48 /* log2 buckets kept per site: 2^47 bytes / 39 h */
+#define AN_HIST_ALL 65     /* bit lengths 0..64, whole-process histograms */
+
+/* One live block (or a remembered freed one, in the freed map). */
+struct an_block {
+    uint64_t addr;
+    uint64_t size;      /* requested */
+    uint64_t usable;
+    uint64_t seq;
+    uint64_t t_ns;      /* session-relative */
+    int64_t alloc_id;   /* allocations.alloc_id */
+    uint32_t site;      /* index into proc->sites */
+    uint32_t tid;
+    uint32_t free_stack;/* freed map: global stack of the first free */
+    uint8_t family, api, realloc;
+    uint8_t leak_class; /* enum mt_leak_class, 0 = not classified */
+    uint32_t next_free; /* pool free list */
+};
+
+struct an_site {
+    uint32_t stack;     /* global stack id */
+    uint64_t snap_epoch;/* peak epoch of peak_* (metrics.md, peak snapshot) */
+    uint64_t n_allocs, alloc_bytes, usable_bytes, n_frees, n_temporary;
+    uint64_t live_bytes, live_blocks, max_live_bytes;
+    uint64_t peak_bytes, peak_blocks;
+    uint64_t leak_blocks[6], leak_bytes[6]; /* by mt_leak_class; [5] = unclassified */
+    uint64_t lifetime_sum_ns;
+    uint32_t hist_size[AN_HIST_BUCKETS];
+    uint32_t hist_life[AN_HIST_BUCKETS];
+};
+
+struct an_thread {
+    uint32_t tid;
+    char name[16];
+    uint64_t start_ns, end_ns;
+    int ended;
+    int64_t last_alloc_id;  /* for temporaries: this thread's latest allocation */
+    uint64_t n_allocs, alloc_bytes, n_frees;
+};
+
+struct an_module {
+    uint32_t module_id;     /* global modules.module_id */
+    int sym_handle;         /* -1 without symbolizer */
+    uint64_t load_bias, lo, hi;
+    uint64_t load_ns, unload_ns;
+    int unloaded;
+    int is_memtrace;
+    uint32_t n_segs;
+    struct mt_segment *segs;/* owned */
+};
+
+struct an_frag {
+    double external, internal;
+    uint64_t free_bytes, largest_gap, n_ranges, span_bytes;
+};
+
+/* One interval of the timeline being accumulated. */
+struct an_tl {
+    uint64_t idx;           /* interval number; row t_ns = (idx + 1) * period */
+    int active;
+    uint64_t max_bytes, n_allocs, n_frees, alloc_bytes;
+    int64_t rss;            /* -1 none */
+    struct mt_rec_mallinfo mi;
+    int have_mi;
+};
+
+struct an_proc {
+    int64_t proc_id;
+    uint32_t pid, gen, ppid, parent_gen;
+    struct an_proc *parent; /* borrowed; fork parent or exec predecessor */
+    uint32_t flags, stack_watermark, module_watermark, max_depth;
+    char *exe, *argv;       /* owned */
+    uint64_t start_ns, start_real_ns, end_ns;
+    int have_process;       /* PROCESS record seen */
+    int normal_exit, exit_status;
+    int end_how, end_status, have_end;
+    uint64_t dropped;
+    uint32_t degraded;
+    int in_scan, scan_done;
+    uint64_t scan_ns;
+
+    struct an_map live;     /* addr -> block pool index */
+    struct an_map freed;    /* addr -> block pool index (double-free memory) */
+    struct an_map thr;      /* tid -> index into threads */
+    struct an_map site_of;  /* global stack -> site index */
+    uint32_t *stk;          /* local stack id -> global stack id + 1 (0 unknown) */
+    size_t n_stk;
+    struct an_module *mods; /* by local module id; owned */
+    size_t n_mods;
+    struct an_site *sites;  /* owned */
+    size_t n_sites, cap_sites;
+    struct an_thread *threads;
+    size_t n_threads, cap_threads;
+
+    uint64_t live_bytes, live_blocks, live_usable;
+    uint64_t peak_bytes, peak_blocks, peak_seq, peak_ns, peak_epoch;
+    int peak_frag_pending;  /* a new maximum was reached and not measured yet */
+    int have_pfrag;
+    struct an_frag pfrag;    /* measured at the peak */
+    uint64_t pfrag_seq, pfrag_ns, pfrag_live, pfrag_usable;
+    uint64_t events_since_pfrag;
+    uint64_t peak_rss, peak_rss_ns;
+    uint64_t n_allocs, alloc_bytes, n_frees, n_temporary, n_errors;
+    uint64_t events_since_frag;
+    uint64_t last_seq, last_ns;
+    struct an_tl tl;
+    struct mt_rec_mallinfo mi;
+    int have_mi;
+    uint64_t hist_size[AN_HIST_ALL][2], hist_life[AN_HIST_ALL][2]; /* count, bytes */
+};
+
+/* Statements of the output database (an_out.c). */
+enum an_stmt {
+    AN_ST_ALLOC, AN_ST_ERROR, AN_ST_TIMELINE, AN_ST_FRAG, AN_ST_FRAME, AN_ST_STACK,
+    AN_ST_STACK_FRAME, AN_ST_MODULE, AN_ST_PMODULE, AN_ST_SITE, AN_ST_HIST, AN_ST_THREAD,
+    AN_ST_PROC, AN_ST_COUNT
+};
+
+struct an_sym; /* an_sym.c */
+
+struct an_state {
+    const struct analyze_opts *opts;
+    sqlite3 *db;
+    sqlite3_stmt *st[AN_ST_COUNT];
+    struct an_sym *sym;
+    struct an_map procs;     /* (pid << 32 | gen) -> index in procs_v */
+    struct an_proc **procs_v;
+    size_t n_procs, cap_procs;
+    struct an_block *pool;   /* live and freed blocks */
+    size_t n_pool, cap_pool;
+    uint32_t pool_free;      /* head of free list, UINT32_MAX = none */
+    const struct mt_file_hdr *trace_hdr; /* borrowed from the reader */
+    uint64_t start_mono_ns;
+    uint64_t period_ns;      /* timeline interval */
+    int64_t next_alloc_id;
+    uint64_t n_events, unmatched_frees, max_t_ns;
+    /* session record */
+    char *argv;
+    uint32_t max_depth, opt_flags, period_us;
+    int have_session;
+    struct mt_errbuf *eb;
+    int rc;                  /* first error of a deferred kind */
+    uint64_t *frag_buf;      /* scratch for an_frag (addr, end pairs) */
+    size_t frag_cap;
+};
+
+/* ------------------------------------------------------------ an_sym.c */
+
+int an_sym_create(struct an_state *st, const char *const *debug_paths);
+void an_sym_destroy(struct an_state *st);
+/* Registers a MODULE record for p. 0 or negative. */
+int an_sym_module(struct an_state *st, struct an_proc *p, const struct mt_rec_module *rec);
+/* Global stack id for raw frames as of now in p (interned, rows written). */
+int an_sym_stack(struct an_state *st, struct an_proc *p, const uint64_t *pcs, uint32_t n,
+                 uint32_t *out_stack);
+/* The module (as of p's current map) holding addr, or NULL. */
+const struct an_module *an_sym_module_at(const struct an_proc *p, uint64_t addr);
+
+/* ------------------------------------------------------------ an_frag.c */
+
+/* Measures p's live blocks now. 0 or -ENOMEM. */
+int an_frag_measure(struct an_state *st, struct an_proc *p, struct an_frag *out);
+
+/* ------------------------------------------------------------ an_out.c */
+
+int an_out_prepare(struct an_state *st);
+void an_out_finalize(struct an_state *st);
+int an_out_alloc(struct an_state *st, struct an_proc *p, const struct an_block *b,
+                 const struct mt_rec_free *fr, uint32_t free_stack, int temporary);
+int an_out_timeline(struct an_state *st, struct an_proc *p);
+/* Measures p now and writes a fragmentation row (at: 'peak'|'end'|'sample'). */
+int an_out_frag(struct an_state *st, struct an_proc *p, const char *at, uint64_t seq,
+                uint64_t t_ns);
+/* Writes the remembered peak measurement of p. */
+int an_out_pfrag(struct an_state *st, struct an_proc *p);
+/* Measures p now into p->pfrag. */
+int an_frag_snapshot_peak(struct an_state *st, struct an_proc *p);
+
+/* ------------------------------------------------------------ an_final.c */
+
+/* Ends p: live blocks become leaks per class, rows for its sites,
+ * histograms, threads, modules and itself. */
+int an_final_proc(struct an_state *st, struct an_proc *p);
+int an_final_session(struct an_state *st, const struct analyze_result *res);
+
+/* ------------------------------------------------------------ an_events.c */
+
+int an_ev_alloc(struct an_state *st, struct an_proc *p, const struct mt_rec_alloc *r);
+int an_ev_free(struct an_state *st, struct an_proc *p, const struct mt_rec_free *r);
+int an_ev_error(struct an_state *st, struct an_proc *p, const struct mt_rec_error *r);
+int an_ev_leak(struct an_state *st, struct an_proc *p, const struct mt_rec_leak *r);
+/* Global stack id of p's local stack id (0 when unknown). */
+uint32_t an_stack_global(struct an_state *st, const struct an_proc *p, uint32_t local);
+struct an_thread *an_thread_get(struct an_state *st, struct an_proc *p, uint32_t tid);
+/* Pool of blocks (analyze.c). */
+int an_pool_get(struct an_state *st, uint32_t *idx);
+void an_pool_put(struct an_state *st, uint32_t idx);
+/* sqlite3_step + reset, mapping failure to MT_ESQLITE with the message. */
+int an_out_step(struct an_state *st, sqlite3_stmt *s);
+
+#endif /* MEMTRACE_ANALYZE_INT_H */

@@ -1,0 +1,134 @@
+/*
+ * db.c — creating, sealing and opening memtrace databases
+ *
+ * The analysis writes through one db_writer: a temp file next to the
+ * target, the embedded schema (db_schema.c), pragmas that trade crash
+ * safety for speed while building (journal off, no fsync, big page cache),
+ * and one transaction committed at the end. Only a complete database is
+ * renamed into place, so readers never see a half-written one. Schema and
+ * its documentation: analyzer/db/schema.sql, docs/schema.md.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "db/db.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "memtrace/error.h"
+
+struct db_writer {
+    sqlite3 *db;   /* owned */
+    char *path;    /* owned: final name */
+    char *tmp;     /* owned: name while building */
+};
+
+static const char db_build_pragmas[] =
+    "PRAGMA journal_mode = OFF;"
+    "PRAGMA synchronous = OFF;"
+    "PRAGMA locking_mode = EXCLUSIVE;"
+    "PRAGMA temp_store = MEMORY;"
+    "PRAGMA cache_size = -65536;" /* 64 MiB: the tables being appended stay hot */
+    "PRAGMA page_size = 8192;";
+
+static int db_exec(sqlite3 *db, const char *sql, const char *what, struct mt_errbuf *eb)
+{
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) == SQLITE_OK) return 0;
+    mt_errbuf_set(eb, "%s: %s", what, err ? err : sqlite3_errmsg(db));
+    sqlite3_free(err);
+    return MT_ESQLITE;
+}
+
+static void db_writer_free(struct db_writer *w)
+{
+    free(w->path);
+    free(w->tmp);
+    free(w);
+}
+
+int db_create(const char *path, struct db_writer **out, sqlite3 **db, struct mt_errbuf *eb)
+{
+    struct db_writer *w = calloc(1, sizeof *w);
+    size_t len = strlen(path) + 32;
+    if (!w || !(w->path = strdup(path)) || !(w->tmp = malloc(len))) {
+        if (w) db_writer_free(w);
+        mt_errbuf_set(eb, "out of memory");
+        return -ENOMEM;
+    }
+    snprintf(w->tmp, len, "%s.tmp-%d", path, (int)getpid());
+    unlink(w->tmp);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(w->tmp, &w->db, flags, NULL) != SQLITE_OK) {
+        mt_errbuf_set(eb, "cannot create %s: %s", w->tmp, sqlite3_errmsg(w->db));
+        db_discard(w);
+        return MT_ESQLITE;
+    }
+    int rc = db_exec(w->db, db_build_pragmas, "setting up the database", eb);
+    if (!rc) rc = db_exec(w->db, db_schema_sql, "creating the schema", eb);
+    if (!rc) rc = db_exec(w->db, "BEGIN", "starting the transaction", eb);
+    if (rc) {
+        db_discard(w);
+        return rc;
+    }
+    *out = w;
+    *db = w->db;
+    return 0;
+}
+
+int db_finish(struct db_writer *w, struct mt_errbuf *eb)
+{
+    int rc = db_exec(w->db, "COMMIT", "committing the database", eb);
+    if (!rc && sqlite3_close(w->db) != SQLITE_OK) {
+        mt_errbuf_set(eb, "closing the database: %s", sqlite3_errmsg(w->db));
+        rc = MT_ESQLITE;
+    }
+    if (rc) {
+        db_discard(w);
+        return rc;
+    }
+    w->db = NULL;
+    if (rename(w->tmp, w->path)) {
+        rc = -errno;
+        mt_errbuf_set(eb, "cannot rename %s to %s: %s", w->tmp, w->path, strerror(errno));
+        unlink(w->tmp);
+    }
+    db_writer_free(w);
+    return rc;
+}
+
+void db_discard(struct db_writer *w)
+{
+    if (!w) return;
+    sqlite3_close_v2(w->db);
+    unlink(w->tmp);
+    db_writer_free(w);
+}
+
+int db_open_read(const char *path, sqlite3 **db, struct mt_errbuf *eb)
+{
+    *db = NULL;
+    if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        mt_errbuf_set(eb, "cannot open %s: %s", path, sqlite3_errmsg(*db));
+        sqlite3_close(*db);
+        *db = NULL;
+        return MT_ESQLITE;
+    }
+    sqlite3_stmt *q = NULL;
+    int version = -1;
+    if (sqlite3_prepare_v2(*db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &q,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        version = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    if (version != DB_SCHEMA_VERSION) {
+        mt_errbuf_set(eb, "%s is not a memtrace database (schema version %d)", path, version);
+        sqlite3_close(*db);
+        *db = NULL;
+        return MT_ESCHEMA;
+    }
+    return 0;
+}
