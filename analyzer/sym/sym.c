@@ -48,24 +48,35 @@ struct sym_ctx {
 
 /* ======================== static helpers ======================== */
 
-/* Builds ":.debug:<extra>...:/usr/lib/debug" and the build-id directory list
- * (extras first: what the user names wins). 0 or -ENOMEM. */
+/* Returns a malloc'ed absolute form of dir: libdwfl reads a relative entry
+ * of its path as relative to each binary's directory, the user meant the
+ * current one. NULL on ENOMEM. */
+static char *ctx_absolute(const char *dir)
+{
+    if (dir[0] != '/') {
+        char *abs = realpath(dir, NULL);
+        if (abs) return abs;
+    }
+    return strdup(dir); /* absolute, or absent: kept as given, finds nothing */
+}
+
+/* Builds the build-id directory list (the user's first: what they name
+ * wins) and libdwfl's ":.debug:<dirs>...:/usr/lib/debug". 0 or -ENOMEM. */
 static int ctx_set_paths(struct sym_ctx *ctx, const char *const *debug_paths)
 {
-    size_t n = 0, len = sizeof(":.debug:" SYM_SYSTEM_DEBUG_DIR);
-    for (; debug_paths && debug_paths[n]; n++) len += strlen(debug_paths[n]) + 1;
+    size_t n = 0, len = sizeof(":.debug");
+    while (debug_paths && debug_paths[n]) n++;
     ctx->build_id_dirs = calloc(n + 2, sizeof(char *));
-    ctx->debuginfo_path = malloc(len);
-    if (!ctx->build_id_dirs || !ctx->debuginfo_path) return -ENOMEM;
-    strcpy(ctx->debuginfo_path, ":.debug");
-    for (size_t i = 0; i < n; i++) {
-        ctx->build_id_dirs[i] = strdup(debug_paths[i]);
+    if (!ctx->build_id_dirs) return -ENOMEM;
+    for (size_t i = 0; i <= n; i++) {
+        ctx->build_id_dirs[i] = i < n ? ctx_absolute(debug_paths[i]) : strdup(SYM_SYSTEM_DEBUG_DIR);
         if (!ctx->build_id_dirs[i]) return -ENOMEM;
-        strcat(strcat(ctx->debuginfo_path, ":"), debug_paths[i]);
+        len += strlen(ctx->build_id_dirs[i]) + 1;
     }
-    ctx->build_id_dirs[n] = strdup(SYM_SYSTEM_DEBUG_DIR);
-    if (!ctx->build_id_dirs[n]) return -ENOMEM;
-    strcat(ctx->debuginfo_path, ":" SYM_SYSTEM_DEBUG_DIR);
+    ctx->debuginfo_path = malloc(len);
+    if (!ctx->debuginfo_path) return -ENOMEM;
+    strcpy(ctx->debuginfo_path, ":.debug");
+    for (size_t i = 0; i <= n; i++) strcat(strcat(ctx->debuginfo_path, ":"), ctx->build_id_dirs[i]);
     return 0;
 }
 

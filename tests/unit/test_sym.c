@@ -440,6 +440,17 @@ static void test_sym_separate_debug_file_found_by_build_id(void **state)
     assert_true(h >= 0);
     expect_plain_function(ctx, h);
     sym_ctx_destroy(ctx);
+
+    /* A relative --debug-path is relative to the current directory. */
+    char cwd[PATH_MAX];
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_int_equal(chdir(p->tmp), 0);
+    const char *const relative[] = {"debug", NULL};
+    int rc = sym_ctx_create(relative, &ctx);
+    assert_int_equal(chdir(cwd), 0);
+    assert_int_equal(rc, 0);
+    expect_plain_function(ctx, add_file(ctx, stripped, FAKE_EXE_BIAS));
+    sym_ctx_destroy(ctx);
 }
 
 static void test_sym_module_add_deduplicates(void **state)
