@@ -1,0 +1,201 @@
+/*
+ * stack.c — unwind the caller of an allocation and intern its stack (target)
+ *
+ * Every traced allocation calls stack_capture(): libunwind's unw_backtrace
+ * into a fixed array on the thread's stack, drop the preload's own frames,
+ * then look the frames up in a lock-free open-addressing hash table (arena
+ * memory). A new stack gets the next id (from 1) and one MT_REC_STACK record.
+ * Contract: docs/preload.md ("Stacks"), record layout in trace_format.h.
+ *
+ * Design notes
+ *   1. An entry is claimed by one CAS of its key word, which packs the
+ *      frame hash (high 48 bits), the fork epoch (14 bits) and the state
+ *      (2 bits): FILLING -> READY, or FILLING -> DEAD.
+ *   2. The claimer fills the entry, lets module.c write any MODULE records,
+ *      writes STACK (taking its seq), and only then stores READY (release).
+ *      A thread that finds a FILLING entry with a matching hash waits, so
+ *      every ALLOC that references a stack has a larger seq than its STACK.
+ *   3. fork(): a FILLING entry whose epoch is older than the current one
+ *      belongs to a thread that does not exist in this child; it is never
+ *      waited for, its id is simply not used again.
+ *   4. The table does not grow: past 3/4 load new stacks get id 0 and the
+ *      file is flagged MT_DEGRADED_STACK_TABLE (lookups of known stacks go
+ *      on working).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "preload_int.h"
+
+#include <sched.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+/* ---------------------------------------------------------------- types */
+
+#define STACK_SLACK 8u /* our own frames above the caller: hook + helpers */
+#define STACK_DEFAULT_CAPACITY (1u << 20) /* 32 MiB of virtual, touched lazily */
+#define STACK_ST_FILLING 1u
+#define STACK_ST_READY 2u
+#define STACK_ST_DEAD 3u
+#define STACK_EPOCH_MASK 0x3fffu
+#define STACK_HASH_MASK (~(uint64_t)0xffff)
+
+struct stack_entry {
+    _Atomic uint64_t key;   /* 0 empty; hash | epoch << 2 | state */
+    uint32_t id;            /* valid once READY */
+    uint32_t n_frames;      /* valid once READY */
+    const uint64_t *frames; /* arena, valid once READY */
+    uint64_t pad;
+};
+_Static_assert(sizeof(struct stack_entry) == 32, "two entries per cache line");
+
+static struct {
+    struct stack_entry *tab; /* capacity entries, arena_map'ed */
+    uint32_t mask;           /* capacity - 1 */
+    uint32_t limit;          /* entries allowed before degrading */
+    _Atomic uint32_t count;  /* entries claimed */
+    _Atomic uint32_t next_id;/* next stack id */
+    _Atomic uint32_t epoch;  /* bumped in every fork child */
+    uint32_t depth;          /* frames kept per stack */
+    uint64_t self_lo;        /* [self_lo, self_hi): our text, frames dropped */
+    uint64_t self_hi;
+} stk = {.next_id = 1, .depth = STACK_DEFAULT_DEPTH};
+
+/* ------------------------------------------------------------ helpers */
+
+static uint64_t stack_hash(const uint64_t *frames, uint32_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    for (uint32_t i = 0; i < n; i++) {
+        h = (h ^ frames[i]) * 0xff51afd7ed558ccdull;
+        h ^= h >> 29;
+    }
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 32;
+    return (h & STACK_HASH_MASK) | 0x10000u; /* never 0 */
+}
+
+static uint64_t stack_key(uint64_t hash, uint32_t state)
+{
+    uint32_t epoch = atomic_load_explicit(&stk.epoch, memory_order_relaxed) & STACK_EPOCH_MASK;
+    return hash | (uint64_t)epoch << 2 | state;
+}
+
+/* Fills a claimed entry, emits MODULE/STACK records, publishes it. */
+static MT_COLD uint32_t stack_publish(struct stack_entry *e, uint64_t hash, const uint64_t *frames,
+                                      uint32_t n)
+{
+    uint64_t *copy = arena_alloc((size_t)n * sizeof(uint64_t));
+    if (copy == NULL) {
+        ring_degrade(MT_DEGRADED_ARENA);
+        atomic_store_explicit(&e->key, stack_key(hash, STACK_ST_DEAD), memory_order_release);
+        return 0;
+    }
+    memcpy(copy, frames, (size_t)n * sizeof(uint64_t));
+    e->frames = copy;
+    e->n_frames = n;
+    e->id = atomic_fetch_add_explicit(&stk.next_id, 1, memory_order_relaxed);
+
+    mod_check(); /* modules the frames point into come before the STACK */
+    uint32_t len = (uint32_t)(sizeof(struct mt_rec_stack) + (size_t)n * sizeof(uint64_t));
+    struct mt_rec_stack *r = (struct mt_rec_stack *)ring_reserve(MT_REC_STACK, len, 0);
+    if (r != NULL) {
+        r->stack_id = e->id;
+        r->n_frames = n;
+        memcpy(r + 1, frames, (size_t)n * sizeof(uint64_t));
+        ring_commit(&r->c);
+    }
+    atomic_store_explicit(&e->key, stack_key(hash, STACK_ST_READY), memory_order_release);
+    return e->id;
+}
+
+/* e's hash matched: wait while it is being published, then compare.
+ * Returns the id when the frames are equal, 0 otherwise. */
+static uint32_t stack_match(struct stack_entry *e, uint64_t key, const uint64_t *frames, uint32_t n)
+{
+    for (unsigned spins = 0; (key & 3u) == STACK_ST_FILLING; spins++) {
+        uint32_t epoch = atomic_load_explicit(&stk.epoch, memory_order_relaxed);
+        if (((key >> 2) & STACK_EPOCH_MASK) != (epoch & STACK_EPOCH_MASK))
+            return 0; /* its publisher did not survive fork (note 3) */
+        if (spins > 16) sched_yield();
+        key = atomic_load_explicit(&e->key, memory_order_acquire);
+    }
+    if ((key & 3u) != STACK_ST_READY || e->n_frames != n) return 0;
+    return memcmp(e->frames, frames, (size_t)n * sizeof(uint64_t)) == 0 ? e->id : 0;
+}
+
+/* ------------------------------------------------------------ exported */
+
+int stack_init(uint32_t depth, uint64_t self_lo, uint64_t self_hi, uint32_t capacity)
+{
+    if (depth == 0) depth = STACK_DEFAULT_DEPTH;
+    stk.depth = depth > STACK_MAX_DEPTH ? STACK_MAX_DEPTH : depth;
+    stk.self_lo = self_lo;
+    stk.self_hi = self_hi;
+    if (stk.tab != NULL) return 0;
+    if (capacity == 0 || (capacity & (capacity - 1)) != 0) capacity = STACK_DEFAULT_CAPACITY;
+    stk.tab = arena_map((size_t)capacity * sizeof(struct stack_entry));
+    if (stk.tab == NULL) return -12; /* -ENOMEM */
+    stk.mask = capacity - 1;
+    stk.limit = capacity / 4 * 3;
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    return 0;
+}
+
+uint32_t stack_intern(const uint64_t *frames, uint32_t n)
+{
+    if (n == 0 || stk.tab == NULL) return 0;
+    uint64_t hash = stack_hash(frames, n);
+    for (uint32_t probe = 0; probe <= stk.mask; probe++) {
+        struct stack_entry *e = &stk.tab[((hash >> 16) + probe) & stk.mask];
+        uint64_t key = atomic_load_explicit(&e->key, memory_order_acquire);
+        if (key == 0) {
+            if (atomic_load_explicit(&stk.count, memory_order_relaxed) >= stk.limit) break;
+            uint64_t mine = stack_key(hash, STACK_ST_FILLING);
+            if (atomic_compare_exchange_strong_explicit(&e->key, &key, mine, memory_order_acq_rel,
+                                                        memory_order_acquire)) {
+                atomic_fetch_add_explicit(&stk.count, 1, memory_order_relaxed);
+                return stack_publish(e, hash, frames, n);
+            }
+        }
+        if ((key & STACK_HASH_MASK) == hash) {
+            uint32_t id = stack_match(e, key, frames, n);
+            if (id != 0) return id;
+        }
+    }
+    ring_degrade(MT_DEGRADED_STACK_TABLE);
+    return 0;
+}
+
+uint32_t stack_capture(void)
+{
+    uint64_t buf[STACK_MAX_DEPTH + STACK_SLACK];
+    int n = unw_backtrace((void **)buf, (int)(stk.depth + STACK_SLACK));
+    if (n <= 0) {
+        ring_degrade(MT_DEGRADED_UNWIND);
+        return 0;
+    }
+    uint32_t skip = 0;
+    while (skip < (uint32_t)n && buf[skip] >= stk.self_lo && buf[skip] < stk.self_hi) skip++;
+    uint32_t count = (uint32_t)n - skip;
+    if (count > stk.depth) count = stk.depth;
+    return stack_intern(buf + skip, count);
+}
+
+uint32_t stack_next_id(void)
+{
+    return atomic_load_explicit(&stk.next_id, memory_order_relaxed);
+}
+
+uint32_t stack_depth(void)
+{
+    return stk.depth;
+}
+
+void stack_fork_child(void)
+{
+    atomic_fetch_add_explicit(&stk.epoch, 1, memory_order_relaxed);
+}
