@@ -20,6 +20,9 @@
 
 #include "memtrace/error.h"
 
+/* schema.sql's statements after this line run once the tables are full. */
+#define DB_POST_LOAD_MARK "-- ---- post-load"
+
 struct db_writer {
     sqlite3 *db;   /* owned */
     char *path;    /* owned: final name */
@@ -30,8 +33,7 @@ static const char db_build_pragmas[] =
     "PRAGMA journal_mode = OFF;"
     "PRAGMA synchronous = OFF;"
     "PRAGMA locking_mode = EXCLUSIVE;"
-    "PRAGMA temp_store = MEMORY;"
-    "PRAGMA cache_size = -65536;" /* 64 MiB: the tables being appended stay hot */
+    "PRAGMA cache_size = -16384;" /* 16 MiB: appends only need the right edge of each tree */
     "PRAGMA page_size = 8192;";
 
 static int db_exec(sqlite3 *db, const char *sql, const char *what, struct mt_errbuf *eb)
@@ -68,7 +70,11 @@ int db_create(const char *path, struct db_writer **out, sqlite3 **db, struct mt_
         return MT_ESQLITE;
     }
     int rc = db_exec(w->db, db_build_pragmas, "setting up the database", eb);
-    if (!rc) rc = db_exec(w->db, db_schema_sql, "creating the schema", eb);
+    char *schema = strdup(db_schema_sql);
+    char *post = schema ? strstr(schema, DB_POST_LOAD_MARK) : NULL;
+    if (post) *post = 0;
+    if (!rc) rc = db_exec(w->db, schema ? schema : db_schema_sql, "creating the schema", eb);
+    free(schema);
     if (!rc) rc = db_exec(w->db, "BEGIN", "starting the transaction", eb);
     if (rc) {
         db_discard(w);
@@ -81,7 +87,9 @@ int db_create(const char *path, struct db_writer **out, sqlite3 **db, struct mt_
 
 int db_finish(struct db_writer *w, struct mt_errbuf *eb)
 {
-    int rc = db_exec(w->db, "COMMIT", "committing the database", eb);
+    const char *post = strstr(db_schema_sql, DB_POST_LOAD_MARK);
+    int rc = post ? db_exec(w->db, post, "creating the indexes", eb) : 0;
+    if (!rc) rc = db_exec(w->db, "COMMIT", "committing the database", eb);
     if (!rc && sqlite3_close(w->db) != SQLITE_OK) {
         mt_errbuf_set(eb, "closing the database: %s", sqlite3_errmsg(w->db));
         rc = MT_ESQLITE;
