@@ -17,10 +17,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "memtrace/error.h"
@@ -32,6 +34,60 @@ extern char **environ;
 #define SESSION_DEFAULT_PATH "/bin:/usr/bin"
 /* MEMTRACE_ROOT_PID= is followed by this many bytes for the child's pid. */
 #define SESSION_PID_DIGITS 11
+/* An empty session directory this old lost its memtrace before its program
+ * started; one that is younger may be a session being set up. */
+#define SESSION_STALE_S 600
+
+/* True if pid names no process (kill says ESRCH). */
+static int session_pid_gone(uint32_t pid)
+{
+    return pid == 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH);
+}
+
+/* Unlinks the ring files in dir whose collector and process are both dead,
+ * and removes dir if that left it empty, or if it is empty and older than
+ * SESSION_STALE_S (a memtrace killed before its program started). A live
+ * session always has a live collector, so it is never touched. */
+static void session_reap_dir(int base_fd, const char *name)
+{
+    int fd = openat(base_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return;
+    struct stat st;
+    DIR *d = fstat(fd, &st) == 0 && st.st_uid == getuid() ? fdopendir(fd) : NULL;
+    if (!d) {
+        close(fd);
+        return;
+    }
+    int n_left = 0, n_reaped = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        struct mt_ring_file h;
+        int rfd = openat(fd, e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        int stale = rfd >= 0 && pread(rfd, &h, sizeof h, 0) == (ssize_t)sizeof h &&
+                    h.magic == MT_RING_MAGIC && h.collector_pid != 0 &&
+                    session_pid_gone(h.collector_pid) &&
+                    session_pid_gone(h.pid);
+        if (rfd >= 0) close(rfd);
+        if (stale && unlinkat(fd, e->d_name, 0) == 0) n_reaped++;
+        else n_left++;
+    }
+    closedir(d);
+    if (n_left == 0 && (n_reaped > 0 || time(NULL) - st.st_mtime > SESSION_STALE_S))
+        unlinkat(base_fd, name, AT_REMOVEDIR);
+}
+
+/* Cleans up after memtrace processes that died (SIGKILL, crash) and left
+ * their session directory, with its ring files, in base. Best effort. */
+static void session_reap_stale(const char *base)
+{
+    DIR *d = opendir(base);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (!strncmp(e->d_name, "memtrace.", 9)) session_reap_dir(dirfd(d), e->d_name);
+    closedir(d);
+}
 
 int collect_session_mkdir(char *out, size_t len, struct mt_errbuf *eb)
 {
@@ -40,6 +96,7 @@ int collect_session_mkdir(char *out, size_t len, struct mt_errbuf *eb)
     for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) {
         if (!bases[i] || !bases[i][0]) continue;
         if ((size_t)snprintf(out, len, "%s/memtrace.XXXXXX", bases[i]) >= len) continue;
+        session_reap_stale(bases[i]);
         if (mkdtemp(out)) return 0; /* mkdtemp creates it 0700 */
         rc = -errno;
     }
