@@ -292,6 +292,59 @@ static void test_collect_thread_drains_and_ends_processes(void **state)
     unlink(s.trace);
 }
 
+static void tc_count_warn(void *ctx, const char *msg)
+{
+    (void)msg;
+    (*(int *)ctx)++;
+}
+
+/* A foreign file with a ring name is reported once and skipped; files with
+ * other names are ignored; nothing crashes and the trace stays empty. */
+static void test_collect_bad_ring_file_reported_once(void **state)
+{
+    (void)state;
+    struct tc_session s;
+    snprintf(s.dir, sizeof s.dir, "/tmp/mt-test-collect.XXXXXX");
+    assert_non_null(mkdtemp(s.dir));
+    snprintf(s.trace, sizeof s.trace, "%s.mtrace", s.dir);
+    char path[160], junk[4096];
+    memset(junk, 0x41, sizeof junk);
+    snprintf(path, sizeof path, "%s/%d.0.ring", s.dir, (int)getpid());
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(junk, 1, sizeof junk, f), sizeof junk);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/notes.txt", s.dir);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    fclose(f);
+
+    struct mt_file_hdr h = {0};
+    struct trace_writer *w = NULL;
+    assert_int_equal(trace_writer_open(s.trace, &h, &w), 0);
+    int n_warn = 0;
+    struct collect_opts o = {.session_dir = s.dir, .w = w, .sample_period_us = 1000,
+                             .warn = tc_count_warn, .warn_ctx = &n_warn};
+    struct collector *c = NULL;
+    assert_int_equal(collect_create(&o, &c), 0);
+    assert_int_equal(collect_start(c), 0);
+    usleep(150 * 1000); /* many polls and rescans */
+    assert_int_equal(collect_finish(c), 0);
+    assert_int_equal(n_warn, 1);
+    assert_int_equal(collect_n_processes(c), 0);
+    collect_destroy(c);
+    assert_int_equal(trace_writer_close(w), 0);
+    unlink(path);
+    assert_int_equal(rmdir(s.dir), 0); /* the bad ring file was removed at the end */
+    struct trace_reader *r = NULL;
+    struct mt_errbuf eb;
+    assert_int_equal(trace_reader_open(s.trace, &r, &eb), 0);
+    struct trace_event ev;
+    assert_int_equal(trace_reader_next(r, &ev, &eb), 0);
+    trace_reader_close(r);
+    unlink(s.trace);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -301,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_collect_drain_rejects_impossible_head),
         cmocka_unit_test(test_collect_check_rejects_bad_headers),
         cmocka_unit_test(test_collect_thread_drains_and_ends_processes),
+        cmocka_unit_test(test_collect_bad_ring_file_reported_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
