@@ -125,7 +125,8 @@ static MT_COLD void ring_claim(struct tls_state *t)
     t->epoch = epoch;
     t->tail_cache =
         atomic_load_explicit(&ring_proc.ctl[t->ring_idx].tail, memory_order_acquire);
-    if (!ring_is_overflow(t->ring_idx) && !(t->flags & TLS_F_KEYED) &&
+    /* every thread gets the destructor: THREAD end, and the ring released */
+    if (!(t->flags & (TLS_F_KEYED | TLS_F_EXITING)) &&
         atomic_load_explicit(&ring_g.key_state, memory_order_acquire) == 2) {
         pthread_setspecific(ring_g.key, (void *)1);
         t->flags |= TLS_F_KEYED;
