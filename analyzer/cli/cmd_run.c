@@ -58,6 +58,7 @@ struct run_opts {
     uint32_t period_us;
     const char *program_output; /* --program-output, NULL: inherit */
     char **prog_argv;         /* borrowed from argv */
+    int n_opts;               /* argv[0 .. n_opts) are memtrace's: the verb and options */
 };
 
 static volatile sig_atomic_t run_root_pid; /* signal forwarding target */
@@ -75,7 +76,9 @@ static void run_usage(FILE *f)
             "  --no-follow-fork        trace only the program, not its children\n"
             "  --sample-period MS      RSS and mallinfo sample period (default 10)\n"
             "  --program-output FILE   send the program's stdout and stderr to FILE\n"
-            "  --no-analyze            only record; print the trace path\n",
+            "  --no-analyze            only record; print the trace path\n"
+            "  --db FILE, --summary, --no-summary, --no-allocations, --debug-path DIR\n"
+            "                          passed to the analysis (memtrace analyze --help)\n",
             RUN_DEFAULT_DEPTH);
 }
 
@@ -93,13 +96,20 @@ static int run_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 /* Fills o from argv. 0 to go on, else the exit code to return. */
 static int run_parse(int argc, char **argv, struct run_opts *o)
 {
-    enum { RUN_OPT_DEPTH = 256, RUN_OPT_LOSSY, RUN_OPT_FREE, RUN_OPT_NOFOLLOW, RUN_OPT_PERIOD, RUN_OPT_POUT, RUN_OPT_NOAN, RUN_OPT_HELP };
+    enum { RUN_OPT_DEPTH = 256, RUN_OPT_LOSSY, RUN_OPT_FREE, RUN_OPT_NOFOLLOW, RUN_OPT_PERIOD,
+           RUN_OPT_POUT, RUN_OPT_NOAN, RUN_OPT_HELP, RUN_OPT_ANALYZE };
     static const struct option longs[] = {
         {"depth", required_argument, 0, RUN_OPT_DEPTH}, {"lossy", no_argument, 0, RUN_OPT_LOSSY},
         {"free-stacks", no_argument, 0, RUN_OPT_FREE}, {"no-follow-fork", no_argument, 0, RUN_OPT_NOFOLLOW},
         {"sample-period", required_argument, 0, RUN_OPT_PERIOD},
         {"program-output", required_argument, 0, RUN_OPT_POUT},
-        {"no-analyze", no_argument, 0, RUN_OPT_NOAN}, {"help", no_argument, 0, RUN_OPT_HELP}, {0, 0, 0, 0},
+        {"no-analyze", no_argument, 0, RUN_OPT_NOAN}, {"help", no_argument, 0, RUN_OPT_HELP},
+        /* analysis options: left in argv for analyze_after_run (cmd_analyze.c) */
+        {"db", required_argument, 0, RUN_OPT_ANALYZE},
+        {"debug-path", required_argument, 0, RUN_OPT_ANALYZE},
+        {"no-allocations", no_argument, 0, RUN_OPT_ANALYZE},
+        {"summary", no_argument, 0, RUN_OPT_ANALYZE},
+        {"no-summary", no_argument, 0, RUN_OPT_ANALYZE}, {0, 0, 0, 0},
     };
     *o = (struct run_opts){.depth = RUN_DEFAULT_DEPTH, .period_us = RUN_DEFAULT_PERIOD_US};
     optind = 1;
@@ -125,6 +135,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
             break;
         case RUN_OPT_POUT: o->program_output = optarg; break;
         case RUN_OPT_NOAN: o->no_analyze = 1; break;
+        case RUN_OPT_ANALYZE: break;
         case 'h':
         case RUN_OPT_HELP: run_usage(stdout); return -1;
         default:
@@ -135,6 +146,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
     if (optind >= argc)
         return cli_error(CLI_EXIT_USAGE, "run", "no program given (memtrace run -- prog args)");
     o->prog_argv = argv + optind;
+    o->n_opts = optind;
     return 0;
 }
 
@@ -389,7 +401,7 @@ static int run_finish_trace(struct run_session *s, int *status)
 
 /* Records the program into a trace, then analyzes it. Returns the exit
  * code: the program's, or one of memtrace's when it failed itself. */
-static int run_record(const struct run_opts *o, const char *prog, const char *preload, int argc,
+static int run_record(const struct run_opts *o, const char *prog, const char *preload,
                       char **argv)
 {
     struct run_session s = {.out_fd = -1, .child = {.pid = -1}};
@@ -421,7 +433,7 @@ static int run_record(const struct run_opts *o, const char *prog, const char *pr
         fprintf(stderr, "trace: %s\n", s.trace);
         return code;
     }
-    int arc = analyze_after_run(s.trace, argc, argv);
+    int arc = analyze_after_run(s.trace, o->n_opts, argv); /* memtrace's options only */
     return code ? code : arc;
 }
 
@@ -442,5 +454,5 @@ int cli_cmd_run(int argc, char **argv)
     struct mt_errbuf eb = {{0}};
     if (collect_session_find_preload(preload, sizeof preload, &eb))
         return cli_error(CLI_EXIT_ERROR, "run", "%s", eb.msg);
-    return run_record(&o, prog, preload, argc, argv);
+    return run_record(&o, prog, preload, argv);
 }
