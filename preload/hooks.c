@@ -192,8 +192,10 @@ int hook_free_begin(void *p, uint8_t family, uint8_t api)
     if (st == 0) {
         hook_write_error(MT_ERR_NOT_LIVE, p, stack_capture(), family, api, NULL);
         call_real = 0;
-    } else if (st == 1 && !(b.flags & LIVE_F_UNTRACED)) {
-        int ok = hook_family_ok(b.family, family);
+    } else if (st == -1 || !(b.flags & LIVE_F_UNTRACED)) {
+        /* st == -1: the table cannot hold this address; its ALLOC was written,
+         * so its FREE is too, unjudged */
+        int ok = st == -1 || hook_family_ok(b.family, family);
         uint32_t stack_id = (proc_free_stacks || !ok) ? stack_capture() : 0;
         if (!ok) hook_write_error(MT_ERR_MISMATCH, p, stack_id, family, api, &b);
         hook_write_free(p, proc_free_stacks ? stack_id : 0, family, api, 0);
@@ -254,8 +256,9 @@ static void *hook_realloc_traced(void *old, size_t size, uint8_t api)
         errno = ENOMEM;
         return NULL;
     }
-    int traced = st == 1 && !(b.flags & LIVE_F_UNTRACED);
-    if (traced && !hook_family_ok(b.family, MT_FAM_MALLOC))
+    if (st == -1) b = (struct live_block){0}; /* beyond the table: unjudged, traced */
+    int traced = st == -1 || !(b.flags & LIVE_F_UNTRACED);
+    if (st == 1 && traced && !hook_family_ok(b.family, MT_FAM_MALLOC))
         hook_write_error(MT_ERR_MISMATCH, old, stack_capture(), MT_FAM_MALLOC, api, &b);
     if (traced)
         hook_write_free(old, proc_free_stacks ? stack_capture() : 0, MT_FAM_MALLOC, api,
@@ -267,9 +270,9 @@ static void *hook_realloc_traced(void *old, size_t size, uint8_t api)
         uint32_t stack_id = stack_capture();
         live_insert((uint64_t)p, size, stack_id, MT_FAM_MALLOC, 0);
         hook_write_alloc(p, size, stack_id, MT_FAM_MALLOC, api, traced ? MT_ALLOC_F_REALLOC : 0);
-    } else if (size != 0 && st == 1) {
+    } else if (size != 0) {
         /* failed: the old block is untouched and live again */
-        live_insert((uint64_t)old, b.size, b.stack_id, b.family, b.flags);
+        if (st == 1) live_insert((uint64_t)old, b.size, b.stack_id, b.family, b.flags);
         if (traced)
             hook_write_alloc(old, b.size, b.stack_id, b.family, api, MT_ALLOC_F_REALLOC);
     }
