@@ -55,6 +55,7 @@ struct collector {
     uint64_t bytes_drained;      /* ring bytes copied to the trace */
     uint64_t n_processes;        /* process images that were traced */
     int err;                     /* first trace write error */
+    bool exec_seen;              /* a gen > 0 file was found since the last check */
     uint64_t page_size;
 };
 

@@ -156,8 +156,11 @@ static void proc_add_name(struct collector *c, const char *name)
     p->fd = -1;
     p->statm_fd = -1;
     p->seen_ns = collect_now_ns();
-    p->next = c->procs;
-    c->procs = p;
+    /* appended: older images come first, so they are retired first */
+    struct collect_proc **pp = &c->procs;
+    while (*pp) pp = &(*pp)->next;
+    *pp = p;
+    if (gen > 0) c->exec_seen = true;
     proc_try_ready(c, p);
 }
 
@@ -302,6 +305,8 @@ static void proc_apply_exits(struct collector *c)
 /* Design note 2 (and lower gens of a reaped pid). */
 static void proc_apply_exec(struct collector *c)
 {
+    if (!c->exec_seen) return; /* quadratic: only after a gen > 0 appeared */
+    c->exec_seen = false;
     for (struct collect_proc *p = c->procs; p; p = p->next) {
         if (p->ended || p->bad) continue;
         for (struct collect_proc *q = c->procs; q; q = q->next) {
