@@ -49,6 +49,7 @@ uint64_t collect_now_ns(void)
 void collect_write_rec(struct collector *c, uint32_t pid, uint32_t gen, const void *rec,
                        size_t len)
 {
+    if (c->o.on_block) c->o.on_block(c->o.block_ctx, pid, gen, MT_RING_COLLECTOR, rec, len);
     if (c->err) return;
     int rc = trace_writer_block(c->o.w, pid, gen, MT_RING_COLLECTOR, rec, len);
     if (rc) c->err = rc;

@@ -43,6 +43,13 @@ struct collect_opts {
     void (*warn)(void *ctx, const char *msg); /* one line per problem (bad
                                   ring file...); may be NULL */
     void *warn_ctx;
+    /* Optional: sees every block as the collector writes it to the trace
+     * (ring bytes and its own records), on the collector thread, e.g.
+     * live_agg_feed for `run --live`. records is borrowed for
+     * the call. May be NULL. */
+    void (*on_block)(void *ctx, uint32_t pid, uint32_t gen, uint32_t ring, const void *records,
+                     size_t len);
+    void *block_ctx;
 };
 
 struct collector;

@@ -199,9 +199,11 @@ struct proc_sink_ctx {
 static int proc_sink(void *ctx, const void *bytes, size_t len)
 {
     struct proc_sink_ctx *s = ctx;
-    if (s->c->err) return 0;
-    int rc = trace_writer_block(s->c->o.w, s->p->pid, s->p->gen, s->ring, bytes, len);
-    if (rc) s->c->err = rc;
+    struct collector *c = s->c;
+    if (c->o.on_block) c->o.on_block(c->o.block_ctx, s->p->pid, s->p->gen, s->ring, bytes, len);
+    if (c->err) return 0;
+    int rc = trace_writer_block(c->o.w, s->p->pid, s->p->gen, s->ring, bytes, len);
+    if (rc) c->err = rc;
     return 0;
 }
 

@@ -219,6 +219,21 @@ static void *tc_ring_file(const char *dir, pid_t pid, uint32_t gen)
     return base;
 }
 
+/* on_block hook: sums the ring bytes and counts the PROC_END records. */
+struct tc_blocks {
+    uint64_t ring_bytes;
+    int n_proc_end;
+};
+
+static void tc_on_block(void *ctx, uint32_t pid, uint32_t gen, uint32_t ring, const void *recs,
+                        size_t len)
+{
+    struct tc_blocks *b = ctx;
+    (void)pid, (void)gen;
+    if (ring != MT_RING_COLLECTOR) b->ring_bytes += len;
+    else if (((const struct mt_rec_hdr *)recs)->kind == MT_REC_PROC_END) b->n_proc_end++;
+}
+
 /* Reaps pid the way `run` does: queue the status, then reap. */
 static void tc_reap(struct collector *c, pid_t pid)
 {
@@ -243,7 +258,9 @@ static void test_collect_thread_drains_and_ends_processes(void **state)
     struct mt_file_hdr h = {0};
     struct trace_writer *w = NULL;
     assert_int_equal(trace_writer_open(s.trace, &h, &w), 0);
-    struct collect_opts o = {.session_dir = s.dir, .w = w, .sample_period_us = 1000};
+    struct tc_blocks blocks = {0};
+    struct collect_opts o = {.session_dir = s.dir, .w = w, .sample_period_us = 1000,
+                             .on_block = tc_on_block, .block_ctx = &blocks};
     struct collector *c = NULL;
     assert_int_equal(collect_create(&o, &c), 0);
     assert_int_equal(collect_start(c), 0);
@@ -261,6 +278,9 @@ static void test_collect_thread_drains_and_ends_processes(void **state)
     tc_reap(c, child);
     assert_int_equal(collect_finish(c), 0);
     assert_int_equal(collect_n_processes(c), 2);
+    assert_int_equal(blocks.ring_bytes, collect_bytes_drained(c));
+    assert_true(blocks.ring_bytes >= 43 * 24); /* 43 records, plus pads */
+    assert_int_equal(blocks.n_proc_end, 2);
     collect_destroy(c);
     assert_int_equal(trace_writer_close(w), 0);
     munmap(g0, mt_ring_file_size(TC_RINGS, TC_RING_BYTES));
