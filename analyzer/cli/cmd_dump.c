@@ -308,8 +308,7 @@ static int dump_file(const char *path, int stats_only)
     uint64_t off = 0;
     int truncated = rc == 0 && trace_reader_truncated(r, &off);
     trace_reader_close(r);
-    int werr = fflush(stdout) != 0 || ferror(stdout);
-    setvbuf(stdout, NULL, _IOLBF, 0);
+    int werr = fflush(stdout) != 0 || ferror(stdout); /* buf is static: stays valid */
     if (rc < 0)
         return cli_error(CLI_EXIT_ERROR, "dump", "%s: %s", path,
                          eb.msg[0] ? eb.msg : mt_strerror(rc));
