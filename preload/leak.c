@@ -114,14 +114,17 @@ static void leak_hash_build(struct leak_graph *g)
     }
 }
 
-/* Index of the block starting exactly at addr, or -1. */
+/* Index of the block starting exactly at addr, or -1. addr must lie in
+ * [g->lo, g->lo + g->span): callers range-check first. */
 static int64_t leak_hash_find(const struct leak_graph *g, uint64_t addr)
 {
     for (uint64_t h = leak_hash_slot(g, addr);; h = (h + 1) & g->hash_mask) {
         const struct leak_hash_ent *e = &g->hash[h];
         if (e->idx1 == 0)
             return -1;
-        if (e->addr_lo == (uint32_t)addr && g->blocks[e->idx1 - 1].addr == addr)
+        /* Inside [lo, lo + span) with span < 4 GiB, the low half decides. */
+        if (e->addr_lo == (uint32_t)addr &&
+            (g->span <= UINT32_MAX || g->blocks[e->idx1 - 1].addr == addr))
             return (int64_t)e->idx1 - 1;
     }
 }
@@ -219,7 +222,7 @@ LEAK_API uint64_t leak_graph_top_len(uint64_t n)
 LEAK_API uint64_t leak_graph_hash_len(uint64_t n)
 {
     uint64_t len = 16;
-    while (len < 2 * n) /* load factor <= 1/2: short probe runs */
+    while (len < n + n / 3) /* load factor <= 3/4: linear probe runs stay short */
         len <<= 1;
     return len;
 }
@@ -263,7 +266,7 @@ LEAK_API int64_t leak_graph_find(const struct leak_graph *g, uint64_t ptr, int *
 {
     uint64_t lo = 0, hi = g->n_top; /* answer: last index with key <= ptr, in [lo, hi) */
 
-    if (g->n == 0 || ptr < g->blocks[0].addr)
+    if (g->n == 0 || ptr - g->lo >= g->span)
         return -1;
     int64_t idx = leak_hash_find(g, ptr);
     if (idx >= 0) {

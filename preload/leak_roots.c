@@ -191,7 +191,8 @@ static int leak_take_cb(uint64_t addr, uint64_t size, uint32_t stack_id, uint8_t
 static int leak_snapshot(struct leak_scan *s)
 {
     for (int attempt = 0; attempt < 4; attempt++) {
-        s->cap = live_count() * 2 + 1024 * (uint64_t)(attempt + 1);
+        uint64_t count = live_count(); /* exact: the other threads are stopped */
+        s->cap = count + (count >> (4 - attempt)) + 1024;
         s->map_bytes = s->cap * (2 * sizeof(struct leak_block) + 1) +
                        leak_graph_top_len(s->cap) * sizeof(uint64_t) +
                        leak_graph_hash_len(s->cap) * sizeof(struct leak_hash_ent);
