@@ -1,0 +1,76 @@
+/*
+ * report.h — `memtrace report`: the whole story of a run from its database
+ *
+ * cli/cmd_report.c parses the options and calls report_write(), which
+ * dispatches to one writer per format: report_text.c (text and markdown),
+ * report_json.c (the complete, stable json document), report_html.c (one
+ * self-contained page: the json plus the bundled front-end of html/).
+ * Readers only: every figure comes from the database (docs/schema.md,
+ * docs/metrics.md). The formats are documented in docs/reports.md.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MEMTRACE_REPORT_H
+#define MEMTRACE_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <sqlite3.h>
+
+#include "cli/cli.h"
+
+/* Version of the json document ("version" member); bumped on any change
+ * that is not an added member. */
+#define REPORT_JSON_VERSION 1
+
+enum report_format { REPORT_TEXT, REPORT_MARKDOWN, REPORT_JSON, REPORT_HTML };
+
+struct report_opts {
+    enum report_format format;
+    int top;         /* rows per table in text/markdown (sites, leaks); <= 0: all */
+    int stack_depth; /* frames printed per stack in text/markdown; <= 0: all */
+};
+
+/* Writes the report of db to out. 0, MT_ESQLITE (detail in eb) or -errno
+ * from writing. */
+int report_write(sqlite3 *db, FILE *out, const struct report_opts *o, struct mt_errbuf *eb);
+
+int report_text(sqlite3 *db, FILE *out, const struct report_opts *o, struct mt_errbuf *eb);
+int report_json(sqlite3 *db, FILE *out, int pretty, struct mt_errbuf *eb);
+int report_html(sqlite3 *db, FILE *out, struct mt_errbuf *eb);
+
+/* ---- helpers shared by the writers (report_util.c) ---- */
+
+/* "12.3 KiB" style size into buf. Returns buf. Cannot fail. */
+const char *report_human_bytes(double v, char *buf, size_t len);
+
+/* "function file:line" or "function (module+0xoff)", as stack_leaf's
+ * location. Any argument may be NULL. Returns buf. Cannot fail. */
+const char *report_frame_label(const char *function, const char *file, int64_t line,
+                               const char *module, int64_t offset, char *buf, size_t len);
+
+/* Prepares sql on db; on failure fills eb with the SQLite message. 0 or
+ * MT_ESQLITE. */
+int report_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **q, struct mt_errbuf *eb);
+
+/* Sets eb from db's last error and returns MT_ESQLITE. */
+int report_sql_error(sqlite3 *db, struct mt_errbuf *eb);
+
+/* ---- output files (report_out.c), shared with export/ and diff/ ---- */
+
+/* An output written to "<path>.tmp-<pid>" and renamed onto path only when
+ * complete, so a failed report never leaves a truncated file behind. */
+struct report_out {
+    FILE *f;   /* stdout (borrowed) or the temp file (owned) */
+    char *path; /* owned; NULL for stdout */
+    char *tmp;  /* owned; NULL for stdout */
+};
+
+/* Opens path for writing; NULL or "-" means stdout. 0 or -errno. */
+int report_out_open(struct report_out *o, const char *path);
+/* Closes o: on ok, flushes and renames into place (0 or -errno); otherwise
+ * removes the temp file and returns 0. Frees o's strings. */
+int report_out_close(struct report_out *o, int ok);
+
+#endif /* MEMTRACE_REPORT_H */
