@@ -28,6 +28,16 @@
  *      absorbed. So a cycle has one definitely lost block, its lowest
  *      address, unless a lost block outside the cycle points into it.
  *   4. Only the requested size is scanned, whole aligned words only.
+ *   5. Heuristics, as memcheck's default --leak-check-heuristics=all: an
+ *      interior pointer found where a start pointer would make the block
+ *      REACHABLE counts as one when the block looks like an old-ABI
+ *      std::string (ptr = block + 24, capacity + 25 == size, length <=
+ *      capacity), a length-prefixed buffer (block + 8, first word = size -
+ *      8), a new[] array with a cookie (block + 8, first word > 0 divides
+ *      size - 8), or a secondary base of a multiply inherited object (the
+ *      words at ptr and at the block start both point to vtables: tables in
+ *      a readable file mapping whose first non-null words, at least two in
+ *      the first 20, point into executable file mappings).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -130,6 +140,72 @@ static int64_t leak_hash_find(const struct leak_graph *g, uint64_t addr)
 }
 
 /* ------------------------------------------------------------------ *
+ * Heuristics (design note 5)
+ * ------------------------------------------------------------------ */
+
+#define LEAK_VTABLE_SCAN 20u /* words looked at for two function pointers */
+
+/* 1 if addr lies in one of the n sorted ranges; *end = that range's end. */
+static int leak_in_ranges(const struct leak_range *r, uint32_t n, uint64_t addr, uint64_t *end)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (r[mid].end <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == n || addr < r[lo].start)
+        return 0;
+    *end = r[lo].end;
+    return 1;
+}
+
+/* 1 if addr looks like a vtable: inside a readable file mapping, and the
+ * first non-null words after it (two needed) point into executable ones. */
+static int leak_is_vtable(const struct leak_graph *g, uint64_t addr)
+{
+    uint64_t end, code_end;
+    unsigned n_fn = 0;
+
+    if ((addr & 7) || addr < 4096 || !leak_in_ranges(g->file_r, g->n_file_r, addr, &end))
+        return 0;
+    for (unsigned i = 0; i <= LEAK_VTABLE_SCAN && addr + 8 * (i + 1) <= end; i++) {
+        uint64_t fn = ((const leak_word *)addr)[i];
+        if (fn == 0)
+            continue;
+        if (!leak_in_ranges(g->file_x, g->n_file_x, fn, &code_end))
+            return 0;
+        if (++n_fn == 2)
+            return 1;
+    }
+    return 0;
+}
+
+/* 1 if the interior pointer ptr into block idx counts as a start pointer. */
+static int leak_heuristic(const struct leak_graph *g, uint64_t idx, uint64_t ptr)
+{
+    const struct leak_block *b = &g->blocks[idx];
+    const leak_word *w = (const leak_word *)b->addr;
+    uint64_t off = ptr - b->addr; /* > 0 and < size: ptr is interior */
+
+    if (g->heuristics == 0 || (g->state[idx] & LEAK_ST_NOSCAN))
+        return 0;
+    if ((g->heuristics & LEAK_HEUR_STDSTRING) && off == 24 && w[1] + 25 == b->size &&
+        w[0] <= w[1])
+        return 1;
+    if ((g->heuristics & LEAK_HEUR_LENGTH64) && off == 8 && w[0] > 0 && w[0] == b->size - 8)
+        return 1;
+    if ((g->heuristics & LEAK_HEUR_NEWARRAY) && off == 8 && w[0] > 0 && (b->size - 8) % w[0] == 0)
+        return 1;
+    if ((g->heuristics & LEAK_HEUR_MULTI) && (off & 7) == 0 && off + 8 <= b->size &&
+        b->size >= 8 && leak_is_vtable(g, *(const leak_word *)ptr) && leak_is_vtable(g, w[0]))
+        return 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ *
  * Marking
  * ------------------------------------------------------------------ */
 
@@ -146,15 +222,18 @@ static void leak_set_state(struct leak_graph *g, uint64_t idx, unsigned st)
     g->state[idx] = (uint8_t)((g->state[idx] & ~LEAK_ST_MASK) | st);
 }
 
-/* A pointer to block idx was found in memory whose holder is a root or a
- * REACHABLE block (prior_definite) or a POSSIBLE block. */
-static void leak_reach(struct leak_graph *g, uint64_t idx, int is_start, int prior_definite)
+/* Pointer ptr to block idx was found in memory whose holder is a root or
+ * a REACHABLE block (prior_definite) or a POSSIBLE block. */
+static void leak_reach(struct leak_graph *g, uint64_t idx, uint64_t ptr, int is_start,
+                       int prior_definite)
 {
     unsigned st = g->state[idx] & LEAK_ST_MASK;
 
     if (st == LEAK_ST_REACHABLE)
         return;
-    if (is_start && prior_definite) {
+    /* A heuristic only matters where a start pointer would: memcheck asks
+     * it for every interior pointer, with the same outcome. */
+    if (prior_definite && (is_start || leak_heuristic(g, idx, ptr))) {
         leak_set_state(g, idx, LEAK_ST_REACHABLE);
         leak_push(g, idx);
     } else if (st == LEAK_ST_UNREACHED) {
@@ -191,7 +270,7 @@ static void leak_scan_words(struct leak_graph *g, uint64_t start, uint64_t end, 
         if (idx < 0)
             continue;
         if (g->clique == LEAK_NO_CLIQUE)
-            leak_reach(g, (uint64_t)idx, is_start, prior_definite);
+            leak_reach(g, (uint64_t)idx, w, is_start, prior_definite);
         else
             leak_reach_clique(g, (uint64_t)idx);
     }
@@ -244,6 +323,7 @@ LEAK_API void leak_graph_init(struct leak_graph *g, struct leak_block *blocks, u
     g->n = n;
     g->cap_work = 2 * n + 2;
     g->clique = LEAK_NO_CLIQUE;
+    g->heuristics = LEAK_HEUR_ALL;
     if (n == 0) {
         g->lo = 1; /* span 0 rejects every word */
         return;
@@ -260,6 +340,16 @@ LEAK_API void leak_graph_init(struct leak_graph *g, struct leak_block *blocks, u
     for (uint64_t k = 0; k < g->n_top; k++)
         top[k] = blocks[k << LEAK_TOP_SHIFT].addr;
     leak_hash_build(g);
+}
+
+LEAK_API void leak_graph_set_files(struct leak_graph *g, const struct leak_range *file_r,
+                                   uint32_t n_file_r, const struct leak_range *file_x,
+                                   uint32_t n_file_x)
+{
+    g->file_r = file_r;
+    g->n_file_r = n_file_r;
+    g->file_x = file_x;
+    g->n_file_x = n_file_x;
 }
 
 LEAK_API int64_t leak_graph_find(const struct leak_graph *g, uint64_t ptr, int *is_start)
@@ -307,7 +397,7 @@ LEAK_API void leak_graph_root_word(struct leak_graph *g, uint64_t word)
     int64_t idx = leak_graph_find(g, word, &is_start);
 
     if (idx >= 0)
-        leak_reach(g, (uint64_t)idx, is_start, 1);
+        leak_reach(g, (uint64_t)idx, word, is_start, 1);
 }
 
 LEAK_API void leak_graph_mark(struct leak_graph *g)

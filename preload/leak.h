@@ -38,6 +38,19 @@ enum leak_state {
 #define LEAK_ST_MASK 0x3u       /* state bits of leak_graph.state[i] */
 #define LEAK_ST_NOSCAN 0x80u    /* block memory not readable: classify, never scan */
 
+/* An address range [start, end). */
+struct leak_range {
+    uint64_t start, end;
+};
+
+/* memcheck's --leak-check-heuristics, all on by default as in valgrind:
+ * an interior pointer of one of these shapes counts as a start pointer. */
+#define LEAK_HEUR_STDSTRING 0x1u /* block+24: old-ABI std::string rep */
+#define LEAK_HEUR_LENGTH64 0x2u  /* block+8, first word == size - 8 */
+#define LEAK_HEUR_NEWARRAY 0x4u  /* block+8, first word divides size - 8 */
+#define LEAK_HEUR_MULTI 0x8u     /* a vtable pointer at ptr and at the block start */
+#define LEAK_HEUR_ALL 0xfu
+
 /* One live block: requested size only, as memcheck scans (never usable). */
 struct leak_block {
     uint64_t addr; /* start address returned to the program */
@@ -69,6 +82,11 @@ struct leak_graph {
     uint64_t span;             /* highest block end - lo: a word w is a candidate
                                   only if w - lo < span (unsigned) */
     uint64_t clique;           /* leader index in the clique pass, UINT64_MAX in marking */
+    unsigned heuristics;       /* LEAK_HEUR_* in force (leak_graph_init: all) */
+    const struct leak_range *file_r; /* borrowed, sorted: readable file mappings */
+    uint32_t n_file_r;
+    const struct leak_range *file_x; /* borrowed, sorted: executable file mappings */
+    uint32_t n_file_x;
     uint64_t words_scanned;    /* statistics: aligned words looked at */
 };
 
@@ -85,6 +103,13 @@ LEAK_API uint64_t leak_graph_hash_len(uint64_t n);
 LEAK_API void leak_graph_init(struct leak_graph *g, struct leak_block *blocks, uint64_t n,
                               struct leak_block *tmp, uint8_t *state, uint32_t *work,
                               uint64_t *top, struct leak_hash_ent *hash);
+
+/* Gives the graph the file mappings the multiple-inheritance heuristic
+ * needs to recognise a vtable (a readable file mapping whose words point
+ * into executable file mappings). Without them that heuristic never fires. */
+LEAK_API void leak_graph_set_files(struct leak_graph *g, const struct leak_range *file_r,
+                                   uint32_t n_file_r, const struct leak_range *file_x,
+                                   uint32_t n_file_x);
 
 /* Index of the block containing ptr (start or interior), or -1. A zero-sized
  * block is hit only by its exact start. OUT: *is_start = ptr == block start. */

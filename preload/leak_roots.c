@@ -51,12 +51,8 @@
 #define LEAK_READ_BYTES 65536u           /* /proc read buffer */
 #define LEAK_REC_BYTES 4096u             /* one LEAK record: fits any sane ring */
 #define LEAK_PAGE 4096u
-#define LEAK_AUX_BYTES (2 * LEAK_MAX_RANGES * sizeof(struct leak_range) + LEAK_READ_BYTES)
+#define LEAK_AUX_BYTES (4 * LEAK_MAX_RANGES * sizeof(struct leak_range) + LEAK_READ_BYTES)
 #define LEAK_MMAP_CHUNK (128u * 1024u)   /* glibc's default mmap threshold */
-
-struct leak_range {
-    uint64_t start, end; /* [start, end) */
-};
 
 /* All state of one scan; the arrays are borrowed from the scratch maps. */
 struct leak_scan {
@@ -74,6 +70,11 @@ struct leak_scan {
     uint32_t n_excl;
     struct leak_range *mods;   /* writable module data, scanned by the module pass */
     uint32_t n_mods;
+    struct leak_range *file_r; /* readable file mappings (vtable heuristic), sorted */
+    uint32_t n_file_r;
+    struct leak_range *file_x; /* executable file mappings, sorted */
+    uint32_t n_file_x;
+    uint64_t cursor;           /* leak_vma_cover's walk over the sorted blocks */
     char *buf;                 /* LEAK_READ_BYTES for /proc reads */
     void *aux;                 /* owned: arena_map holding excl, mods, buf */
     uint64_t self_lo, self_hi; /* libmemtrace.so's own PT_LOAD span */
@@ -224,7 +225,7 @@ static int leak_snapshot(struct leak_scan *s)
 /* One mapping as smaps describes it. */
 struct leak_vma {
     uint64_t start, end;
-    int readable, writable, shared;
+    int readable, writable, executable, shared;
     int noreserve;        /* VmFlags "nr": MAP_NORESERVE (memtrace's arena, glibc arenas) */
     int is_file;          /* path starts with '/' */
     int skip_file;        /* device (but /dev/zero) or a memtrace ring file */
@@ -341,6 +342,7 @@ static void leak_vma_parse(struct leak_vma *v, const char *line, size_t len)
     p++;
     v->readable = p[0] == 'r';
     v->writable = p[1] == 'w';
+    v->executable = p[2] == 'x';
     v->shared = p[3] == 's';
     for (int f = 0; f < 4; f++)
         p = leak_parse_skip(p);
@@ -355,13 +357,14 @@ static void leak_vma_parse(struct leak_vma *v, const char *line, size_t len)
     v->valid = 1;
 }
 
-/* Reads /proc/self/smaps line by line and feeds each mapping to the rules. */
-static void leak_scan_mappings(struct leak_scan *s)
+/* Reads a maps-format file (maps or smaps) line by line and hands every
+ * mapping, with its VmFlags when the file has them, to on_vma. */
+static void leak_read_maps(struct leak_scan *s, const char *path,
+                           void (*on_vma)(struct leak_scan *, const struct leak_vma *))
 {
     struct leak_vma v = {0};
-    uint64_t cursor = 0;
     size_t have = 0;
-    int fd = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
 
     if (fd < 0)
         return;
@@ -375,10 +378,8 @@ static void leak_scan_mappings(struct leak_scan *s)
             const char *line = s->buf + start;
             size_t len = (size_t)(nl - line);
             if ((line[0] >= '0' && line[0] <= '9') || (line[0] >= 'a' && line[0] <= 'f')) {
-                if (v.valid) {
-                    leak_vma_cover(s, &v, &cursor);
-                    leak_vma_root(s, &v);
-                }
+                if (v.valid)
+                    on_vma(s, &v);
                 leak_vma_parse(&v, line, len);
             } else if (len > 8 && memcmp(line, "VmFlags:", 8) == 0) {
                 *nl = 0;
@@ -390,12 +391,29 @@ static void leak_scan_mappings(struct leak_scan *s)
         have -= start;
     }
     close(fd);
-    if (v.valid) {
-        leak_vma_cover(s, &v, &cursor);
-        leak_vma_root(s, &v);
-    }
-    for (; cursor < s->n; cursor++)
-        s->state[cursor] |= LEAK_ST_NOSCAN;
+    if (v.valid)
+        on_vma(s, &v);
+}
+
+/* First pass, /proc/self/maps: blocks no readable mapping covers are
+ * flagged never to be read, and file mappings are kept for the vtable
+ * heuristic. Runs before any root is scanned, since both are needed then. */
+static void leak_vma_first(struct leak_scan *s, const struct leak_vma *v)
+{
+    leak_vma_cover(s, v, &s->cursor);
+    if (v->is_file && v->readable)
+        leak_range_add(s->file_r, &s->n_file_r, v->start, v->end);
+    if (v->is_file && v->executable)
+        leak_range_add(s->file_x, &s->n_file_x, v->start, v->end);
+}
+
+static void leak_scan_layout(struct leak_scan *s)
+{
+    s->cursor = 0;
+    leak_read_maps(s, "/proc/self/maps", leak_vma_first); /* the kernel lists by address */
+    for (; s->cursor < s->n; s->cursor++)
+        s->state[s->cursor] |= LEAK_ST_NOSCAN;
+    leak_graph_set_files(&s->g, s->file_r, s->n_file_r, s->file_x, s->n_file_x);
 }
 
 /* ------------------------------------------------------------------ *
@@ -454,7 +472,9 @@ static int leak_prepare(struct leak_scan *s)
         return -ENOMEM;
     s->excl = s->aux;
     s->mods = s->excl + LEAK_MAX_RANGES;
-    s->buf = (char *)(s->mods + LEAK_MAX_RANGES);
+    s->file_r = s->mods + LEAK_MAX_RANGES;
+    s->file_x = s->file_r + LEAK_MAX_RANGES;
+    s->buf = (char *)(s->file_x + LEAK_MAX_RANGES);
     leak_range_add(s->excl, &s->n_excl, (uint64_t)s->aux, (uint64_t)s->aux + LEAK_AUX_BYTES);
     dl_iterate_phdr(leak_module_cb, s);
     for (uint32_t i = 0; i < s->n_mods; i++)
@@ -479,6 +499,7 @@ static int leak_index(struct leak_scan *s)
 /* Every root into the graph, then mark and cliques. Threads are stopped. */
 static void leak_classify(struct leak_scan *s)
 {
+    leak_scan_layout(s);
     for (uint32_t i = 0; i < s->n_mods; i++)
         leak_graph_scan_root(&s->g, s->mods[i].start, s->mods[i].end);
     for (uint32_t i = 0; i < leak_stop_n(); i++) {
@@ -486,7 +507,7 @@ static void leak_classify(struct leak_scan *s)
         for (uint32_t r = 0; t->has_regs && r < NGREG; r++)
             leak_graph_root_word(&s->g, t->regs[r]);
     }
-    leak_scan_mappings(s);
+    leak_read_maps(s, "/proc/self/smaps", leak_vma_root);
     leak_graph_mark(&s->g);
     leak_graph_cliques(&s->g);
 }

@@ -293,6 +293,59 @@ static void test_leak_register_word_and_empty_graph(void **unused)
     assert_int_equal(leak_graph_find(&g, 0x1000, &is_start), -1);
 }
 
+/* memcheck's heuristics: an interior pointer of a known shape held by a
+ * root counts as a start pointer; the same pointer held by a possibly lost
+ * block does not make its target reachable. */
+static void test_leak_heuristics_accept_known_interior_shapes(void **unused)
+{
+    struct fix f;
+    fix_create(&f, 5);
+    *slot(&f, 0, 0) = 7;  /* newarray: 7 divides 64 - 8 */
+    *slot(&f, 1, 0) = 56; /* length64 (newarray too): 64 - 8 */
+    *slot(&f, 2, 0) = 10; /* stdstring: length 10 ... */
+    *slot(&f, 2, 1) = 39; /* ... capacity 39: 24 + 39 + 1 == 64 */
+    *slot(&f, 3, 0) = 5;  /* fits nothing */
+    fix_index(&f);
+    uint64_t roots[4] = {blk(&f, 0) + 8, blk(&f, 1) + 8, blk(&f, 2) + 24, blk(&f, 3) + 8};
+    fix_classify(&f, roots, 4);
+    assert_int_equal(fix_class(&f, 0), MT_LEAK_REACHABLE);
+    assert_int_equal(fix_class(&f, 1), MT_LEAK_REACHABLE);
+    assert_int_equal(fix_class(&f, 2), MT_LEAK_REACHABLE);
+    assert_int_equal(fix_class(&f, 3), MT_LEAK_POSSIBLE);
+    assert_int_equal(fix_class(&f, 4), MT_LEAK_DEFINITE);
+    fix_destroy(&f);
+}
+
+static void fake_fn_a(void) {}
+static void fake_fn_b(void) {}
+
+/* Multiple inheritance: vtable-looking words at the block start and at the
+ * pointer; a "vtable" must live in a readable file mapping and hold two
+ * pointers into executable ones (here: ranges the test declares). */
+static void test_leak_heuristic_multiple_inheritance_needs_vtables(void **unused)
+{
+    static uint64_t vtables[4]; /* two fake vtables of two entries each */
+    uint64_t fa = (uint64_t)(uintptr_t)&fake_fn_a, fb = (uint64_t)(uintptr_t)&fake_fn_b;
+    struct leak_range file_r = {(uint64_t)(uintptr_t)vtables, (uint64_t)(uintptr_t)(vtables + 4)};
+    struct leak_range file_x = {(fa < fb ? fa : fb), (fa < fb ? fb : fa) + 1};
+    struct fix f;
+
+    vtables[0] = vtables[2] = fa;
+    vtables[1] = vtables[3] = fb;
+    fix_create(&f, 2);
+    *slot(&f, 0, 0) = (uint64_t)(uintptr_t)&vtables[0];
+    *slot(&f, 0, 2) = (uint64_t)(uintptr_t)&vtables[2];
+    *slot(&f, 1, 0) = (uint64_t)(uintptr_t)&vtables[0];
+    *slot(&f, 1, 2) = 12345; /* not a vtable */
+    fix_index(&f);
+    leak_graph_set_files(&f.g, &file_r, 1, &file_x, 1);
+    uint64_t roots[2] = {blk(&f, 0) + 16, blk(&f, 1) + 16};
+    fix_classify(&f, roots, 2);
+    assert_int_equal(fix_class(&f, 0), MT_LEAK_REACHABLE);
+    assert_int_equal(fix_class(&f, 1), MT_LEAK_POSSIBLE);
+    fix_destroy(&f);
+}
+
 static double sec_since(const struct timespec *t0)
 {
     struct timespec t1;
@@ -345,6 +398,8 @@ int main(void)
         cmocka_unit_test(test_leak_scan_stops_at_requested_size),
         cmocka_unit_test(test_leak_noscan_block_is_classified_not_read),
         cmocka_unit_test(test_leak_register_word_and_empty_graph),
+        cmocka_unit_test(test_leak_heuristics_accept_known_interior_shapes),
+        cmocka_unit_test(test_leak_heuristic_multiple_inheritance_needs_vtables),
         cmocka_unit_test(test_leak_million_blocks_classified),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
