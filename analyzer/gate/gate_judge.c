@@ -1,0 +1,131 @@
+/*
+ * gate_judge.c — baseline comparison, the session's figures and the verdict
+ *
+ * gate_baseline_apply() marks what a baseline database already had;
+ * gate_judge() applies --fail-on, --max-leaked-bytes and --max-peak in the
+ * order of gate.h's design note 2. Semantics: docs/ci.md ("Baselines",
+ * "What fails").
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "gate/gate.h"
+
+#include <string.h>
+
+#include "memtrace/error.h"
+
+/* ------------------------------------------------------------ baseline */
+
+/* A baseline finding with the same rule and key (it carries the key's
+ * totals), or NULL. Linear: findings are leaking sites, few in practice. */
+static const struct gate_finding *gate_base_find(const struct gate_findings *base,
+                                                 const struct gate_finding *f)
+{
+    for (size_t i = 0; i < base->n; i++)
+        if (base->v[i].rule == f->rule && base->v[i].key == f->key) return &base->v[i];
+    return NULL;
+}
+
+/* 1 if no earlier finding of cur[0..i) has the rule and key of cur[i]. */
+static int gate_first_of_key(const struct gate_findings *cur, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (cur->v[j].rule == cur->v[i].rule && cur->v[j].key == cur->v[i].key) return 0;
+    return 1;
+}
+
+void gate_baseline_apply(struct gate_findings *cur, const struct gate_findings *base)
+{
+    for (size_t i = 0; i < cur->n; i++) {
+        struct gate_finding *f = &cur->v[i];
+        const struct gate_finding *b = gate_base_find(base, f);
+        if (!b) {
+            f->base = GATE_BASE_NEW;
+            continue;
+        }
+        f->base_count = b->key_count;
+        f->base_bytes = b->key_bytes;
+        int grown = f->key_count > b->key_count || f->key_bytes > b->key_bytes;
+        f->base = grown ? GATE_BASE_GROWN : GATE_BASE_OLD;
+        f->new_bytes = 0;
+        if (grown && gate_rule_is_leak(f->rule) && gate_first_of_key(cur, i))
+            f->new_bytes = f->key_bytes > b->key_bytes ? f->key_bytes - b->key_bytes : 0;
+    }
+}
+
+/* ------------------------------------------------------------ session */
+
+int gate_session_read(sqlite3 *db, struct gate_session *s, struct mt_errbuf *eb)
+{
+    static const char q[] =
+        "SELECT coalesce(p.argv, s.argv, s.command, p.exe, '?'),"
+        " coalesce(s.peak_heap_bytes, -1), p.end_how, coalesce(p.exit_status, 0),"
+        " coalesce(p.exit_signal, 0), coalesce(s.n_processes, 0),"
+        " (SELECT count(*) = sum(coalesce(leak_scan, 0)) FROM processes WHERE coalesce(end_how, "
+        "'') != 'exec')"
+        " FROM session s LEFT JOIN processes p ON p.parent_proc_id IS NULL"
+        " ORDER BY p.proc_id LIMIT 1";
+    sqlite3_stmt *st;
+    *s = (struct gate_session){.peak_heap = -1, .exited = 1};
+    if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK) goto fail;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        snprintf(s->program, sizeof s->program, "%s", (const char *)sqlite3_column_text(st, 0));
+        s->peak_heap = sqlite3_column_int64(st, 1);
+        const unsigned char *how = sqlite3_column_text(st, 2);
+        s->exit_status = sqlite3_column_int(st, 3);
+        s->signal = sqlite3_column_int(st, 4);
+        s->n_processes = sqlite3_column_int(st, 5);
+        s->leak_scan = sqlite3_column_int(st, 6);
+        s->exited = !how || strcmp((const char *)how, "signaled");
+        s->program_failed = !s->exited || s->exit_status != 0;
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE) return 0;
+fail:
+    mt_errbuf_set(eb, "reading the session: %s", sqlite3_errmsg(db));
+    return MT_ESQLITE;
+}
+
+/* ------------------------------------------------------------ verdict */
+
+void gate_judge(struct gate_findings *f, const struct gate_policy *p, const struct gate_session *s,
+                struct gate_verdict *v)
+{
+    *v = (struct gate_verdict){0};
+    size_t n_leak_candidates = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        struct gate_finding *x = &f->v[i];
+        x->judged = !!(p->fail_mask & GATE_MASK(x->rule));
+        x->fails = 0;
+        if (x->supp_idx >= 0) {
+            v->n_suppressed++;
+        } else if (x->base == GATE_BASE_OLD) {
+            v->n_old++;
+        } else if (!x->judged) {
+            v->n_info++;
+        } else if (gate_rule_is_leak(x->rule)) {
+            x->fails = 1; /* provisional: the limit decides below */
+            v->fail_leak_bytes += x->new_bytes;
+            n_leak_candidates++;
+        } else {
+            x->fails = 1;
+            v->n_fail++;
+        }
+    }
+    int leaks_fail = p->max_leaked_bytes < 0 ? n_leak_candidates > 0
+                                             : v->fail_leak_bytes > (uint64_t)p->max_leaked_bytes;
+    v->leak_over = p->max_leaked_bytes >= 0 && leaks_fail;
+    for (size_t i = 0; i < f->n; i++) {
+        struct gate_finding *x = &f->v[i];
+        if (!x->fails || !gate_rule_is_leak(x->rule)) continue;
+        if (leaks_fail) {
+            v->n_fail++;
+        } else {
+            x->fails = 0; /* within --max-leaked-bytes */
+            v->n_info++;
+        }
+    }
+    v->peak_over = p->max_peak >= 0 && s->peak_heap > p->max_peak;
+    v->failed = v->n_fail > 0 || v->peak_over;
+}
