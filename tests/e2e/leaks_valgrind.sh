@@ -32,11 +32,13 @@ CASES=(
     "leak_thread   0/0    0/0     0/0    2"
     "leak_tls      0/0    0/0     0/0    1"
     "leak_heuristics 0/0  0/0     64/1   0"
+    "leak_exit_thread 0/0 0/0     0/0    1"
 )
 # Still reachable ground truth: the program's blocks, then the runtime's
 # (glibc's stdout buffer; for C++ also libstdc++'s emergency exception pool).
 declare -A REACH=([leak_list]=5+1 [leak_tree]=0+1 [leak_cycle]=0+1 [leak_interior]=1+1
-    [leak_global]=41+1 [leak_thread]=2+1 [leak_tls]=2+1 [leak_heuristics]=4+2)
+    [leak_global]=41+1 [leak_thread]=2+1 [leak_tls]=2+1 [leak_heuristics]=4+2
+    [leak_exit_thread]=1+1)
 
 progs=()
 for c in "${CASES[@]}"; do progs+=("${c%% *}"); done
