@@ -517,6 +517,8 @@ void leak_scan_run(void)
     struct leak_scan s;
     uint64_t t0 = leak_now_ns();
 
+    if (!atomic_load(&ring_proc.tracing))
+        return; /* nobody would read the result (collector gone, or no session) */
     memset(&s, 0, sizeof(s));
     s.self_sp = (uint64_t)(uintptr_t)__builtin_frame_address(0);
     __asm__ volatile("mov %%fs:0, %0" : "=r"(s.self_fs));

@@ -7,6 +7,8 @@
  * cases (cycles, clique merging, upgrades, requested-size bound) are checked
  * without a target process. leak.c is included with LEAK_API static so the
  * test owns a private copy whatever the preload library exports.
+ * The stop-the-world handshake of preload/leak_stop.c (linked from
+ * mtpreload_core) is checked on real threads of this process.
  * The last case times 1 M blocks and prints the figure docs/leaks.md quotes.
  *
  * SPDX-License-Identifier: MIT
@@ -14,12 +16,15 @@
 #define LEAK_API static __attribute__((unused))
 #include "../../preload/leak.c"
 
+#include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -346,6 +351,51 @@ static void test_leak_heuristic_multiple_inheritance_needs_vtables(void **unused
     fix_destroy(&f);
 }
 
+static int stop_pipe[2];
+
+/* A thread blocked in read(2); with arg != NULL it blocks every signal. */
+static void *stop_blocker(void *arg)
+{
+    char c;
+    if (arg != NULL) {
+        sigset_t all;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, NULL);
+    }
+    while (read(stop_pipe[0], &c, 1) != 1)
+        ;
+    return NULL;
+}
+
+/* Two threads answer the stop signal with their registers; the one that
+ * blocks signals is not waited for but still gets its stack pointer from
+ * /proc; all three run on after leak_start_world(). */
+static void test_leak_stop_world_stops_and_releases_threads(void **unused)
+{
+    pthread_t t[3];
+    static char buf[65536];
+    assert_int_equal(pipe(stop_pipe), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, stop_blocker, i == 2 ? (void *)1 : NULL), 0);
+    usleep(100000); /* let them reach read() */
+    assert_int_equal(leak_stop_world(buf, sizeof(buf)), 0);
+    uint32_t with_regs = 0, with_sp = 0;
+    for (uint32_t i = 0; i < leak_stop_n(); i++) {
+        const struct leak_thread *th = leak_stop_at(i);
+        with_regs += th->has_regs && th->sp != 0 && th->fs != 0;
+        with_sp += th->sp != 0;
+    }
+    leak_start_world();
+    assert_int_equal(leak_stop_n(), 3);
+    assert_int_equal(with_regs, 2);
+    assert_int_equal(with_sp, 3);
+    assert_int_equal(write(stop_pipe[1], "abc", 3), 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    close(stop_pipe[0]);
+    close(stop_pipe[1]);
+}
+
 static double sec_since(const struct timespec *t0)
 {
     struct timespec t1;
@@ -400,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_leak_register_word_and_empty_graph),
         cmocka_unit_test(test_leak_heuristics_accept_known_interior_shapes),
         cmocka_unit_test(test_leak_heuristic_multiple_inheritance_needs_vtables),
+        cmocka_unit_test(test_leak_stop_world_stops_and_releases_threads),
         cmocka_unit_test(test_leak_million_blocks_classified),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
