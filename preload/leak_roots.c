@@ -1,5 +1,5 @@
 /*
- * leak_roots.c — exit-time leak scan: stop threads, find roots, classify, emit (runs in the target)
+ * leak_roots.c — exit-time leak scan: find roots, classify, emit (runs in the target)
  *
  * proc.c calls leak_scan_run() from its exit handler, after MT_REC_EXIT, on
  * the exiting thread. This file gathers what memcheck treats as roots and
@@ -12,12 +12,13 @@
  *      dynamic loader's lock or a ring's lock:
  *        a. modules are listed while the other threads still run
  *           (dl_iterate_phdr takes the loader lock a thread may hold);
- *        b. every other thread is stopped with a realtime signal whose
- *           handler saves its registers and waits on a futex (a thread that
- *           does not answer in LEAK_STOP_WAIT_NS is scanned without
- *           registers, its stack pointer taken from /proc/.../syscall);
- *        c. the lock-free live table is copied and sorted, /proc/self/smaps
- *           is read and each mapping classified (roots);
+ *        b. every other thread is stopped (leak_stop.c: a realtime signal
+ *           whose handler saves the registers and waits on a futex);
+ *        c. the lock-free live table is copied and sorted; /proc/self/maps
+ *           flags blocks outside readable memory and lists the file
+ *           mappings the vtable heuristic needs; module data and
+ *           registers are scanned; /proc/self/smaps is read and each
+ *           mapping classified as root or not (design note 2);
  *        d. mark, cliques; threads are released, the old action restored;
  *        e. LEAK_BEGIN, LEAK arrays and LEAK_END are written only now: a
  *           stopped thread may hold the overflow ring's lock.
@@ -47,10 +48,11 @@
  * ------------------------------------------------------------------ */
 
 #define LEAK_REDZONE 128u                /* x86_64 ABI red zone below the stack pointer */
-#define LEAK_MAX_RANGES 8192u            /* excluded + module ranges */
+#define LEAK_MAX_RANGES 8192u            /* per list; vm.max_map_count is 65530, but
+                                            modules and file maps are a few hundred */
 #define LEAK_READ_BYTES 65536u           /* /proc read buffer */
 #define LEAK_REC_BYTES 4096u             /* one LEAK record: fits any sane ring */
-#define LEAK_PAGE 4096u
+#define LEAK_PAGE 4096u                  /* x86_64 base page: mmap granularity */
 #define LEAK_AUX_BYTES (4 * LEAK_MAX_RANGES * sizeof(struct leak_range) + LEAK_READ_BYTES)
 #define LEAK_MMAP_CHUNK (128u * 1024u)   /* glibc's default mmap threshold */
 
