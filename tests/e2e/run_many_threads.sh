@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# run_many_threads.sh — more live threads than exclusive rings: the overflow ring loses nothing
+#
+# tests/targets/rec_flood.c with 64 threads started together (plus main:
+# more producers than the 63 exclusive rings of ring.h), 4000 iterations
+# each, 64 KiB rings. Counts must be exact per size and per thread, every
+# worker must have a start and an end thread record, and sequence numbers
+# stay dense. Issue #2, ring.h design note 2.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/rec_common.bash"
+rec_require rec_flood
+
+threads=64 iters=4000
+MEMTRACE_RING_BYTES=65536 rec_record many "$TGT/rec_flood" $threads $iters
+assert_eq 0 "$REC_STATUS" "memtrace run exit status"
+S=$T/many.sum
+pid=$(rec_root_pid "$S")
+[ -n "$pid" ] || fail "no process record"
+each=$((threads * iters / 4))
+for size in 1009 1013 1019 1021; do
+    assert_eq $each "$(rec_count "$S" "A $pid 0 $size malloc malloc 0")" "allocations of $size"
+    assert_eq $each "$(rec_count "$S" "F $pid 0 $size malloc free 0")" "frees of $size blocks"
+done
+# Every worker made exactly iters allocations, under one tid.
+per_tid=$(rec_lines "$S" "K $pid 0 (1009|1013|1019|1021)" |
+    awk '{ n[$5] += $6 } END { for (t in n) print n[t] }' | sort | uniq -c | sed 's/^ *//')
+assert_eq "$threads $iters" "$per_tid" "threads x allocations per thread"
+assert_eq $((threads + 1)) "$(rec_n "$S" "T $pid 0 [0-9]+ start")" "thread start records (workers + main)"
+[ "$(rec_n "$S" "T $pid 0 [0-9]+ end")" -ge "$threads" ] || fail "fewer than $threads thread end records"
+rec_assert_no_errors "$S"
+assert_eq "" "$(rec_lines "$S" "U $pid 0")" "frees of addresses never allocated"
+rec_assert_seq_ok "$S"
+pass
