@@ -1,0 +1,509 @@
+/*
+ * live_agg.c — live aggregation of the record stream (runs in the collector's process)
+ *
+ * The collector calls live_agg_feed() with every block it drains, before or
+ * after writing it to the trace; `memtrace tui --replay` feeds a recorded
+ * trace the same way. Nothing here touches the target. Figures follow
+ * docs/metrics.md where the database has the same figure (live heap, peak
+ * as the session total, allocations, frees, errors), so that the final
+ * screen of a live session equals its database. Docs: docs/tui.md.
+ *
+ * Design notes
+ *   1. Order: each thread writes its own ring and the collector drains the
+ *      rings one after the other, so a free may reach us before the
+ *      allocation it frees. Seq numbers are dense per process image, so
+ *      the trace reader's reorder window (trace/trace_reorder.h) restores
+ *      the exact order here too; a record is applied only when every
+ *      earlier one of its process image has been.
+ *   2. A block's figures belong to its allocating (site, thread) cell until
+ *      it is freed, whoever frees it; a free of an address never seen
+ *      allocated (inherited across fork) changes nothing, as in the
+ *      database (session.unmatched_frees).
+ *   3. Errors: NOT_LIVE is a double free when the address was freed before
+ *      and is not live again, else an invalid free (the analyzer refines
+ *      further with the segment maps; the panel needs only the headline).
+ *   4. History: one point per hist_step_ns, holding the largest heap seen
+ *      in it and the last RSS total; when LIVE_HIST_POINTS are used, pairs
+ *      merge and the step doubles, so any run length fits the chart.
+ *   5. Locking: feed holds mu for one block; snapshots copy under mu and
+ *      symbolize outside it (live_sym.c), so the collector never waits on
+ *      DWARF.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "live/live_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "memtrace/error.h"
+#include "trace/trace.h"
+#include "trace/trace_reorder.h"
+
+#define LIVE_HIST_STEP0_NS 10000000ull /* note 4: 10 ms, the default sample period */
+
+/* ------------------------------------------------------------ processes */
+
+struct live_proc *live_proc_find(struct live_agg *a, uint32_t pid, uint32_t gen)
+{
+    for (struct live_proc *p = a->procs; p; p = p->next)
+        if (p->pid == pid && p->gen == gen) return p;
+    return NULL;
+}
+
+static struct live_proc *live_proc_get(struct live_agg *a, uint32_t pid, uint32_t gen)
+{
+    struct live_proc *p = live_proc_find(a, pid, gen);
+    if (p) return p;
+    p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->pid = pid;
+    p->gen = gen;
+    if (a->procs_last) a->procs_last->next = p;
+    else a->procs = p;
+    a->procs_last = p;
+    a->n_procs++;
+    return p;
+}
+
+static void live_proc_free(struct live_proc *p)
+{
+    live_map_fini(&p->blocks);
+    live_map_fini(&p->freed);
+    live_map_fini(&p->cell_of);
+    live_map_fini(&p->thr_of);
+    for (size_t i = 0; i < p->n_stacks; i++) {
+        free(p->stacks[i].label);
+        free(p->stacks[i].search);
+    }
+    for (size_t i = 0; i < p->n_mods; i++) {
+        free(p->mods[i].path);
+        free(p->mods[i].segs);
+    }
+    free(p->stacks);
+    free(p->mods);
+    free(p->frames);
+    free(p->cells);
+    free(p->threads);
+    free(p->exe);
+    free(p);
+}
+
+struct live_stack *live_stack_find(struct live_proc *p, uint32_t id, struct live_proc **owner)
+{
+    while (p) {
+        if (id < p->n_stacks && p->stacks[id].defined) {
+            *owner = p;
+            return &p->stacks[id];
+        }
+        /* ids below the watermark were interned by the fork parent */
+        p = id < p->stack_watermark ? p->parent : NULL;
+    }
+    return NULL;
+}
+
+static struct live_thread *live_thread_get(struct live_proc *p, uint32_t tid)
+{
+    uint64_t idx;
+    if (live_map_get(&p->thr_of, tid, &idx, NULL)) return &p->threads[idx];
+    if (live_reserve((void **)&p->threads, &p->cap_threads, p->n_threads + 1, sizeof *p->threads))
+        return NULL;
+    if (live_map_put(&p->thr_of, tid, p->n_threads, 0)) return NULL;
+    struct live_thread *t = &p->threads[p->n_threads++];
+    memset(t, 0, sizeof *t);
+    t->tid = tid;
+    return t;
+}
+
+/* Cell index of (stack, tid), created on first use. -1 when out of memory. */
+static int64_t live_cell_get(struct live_proc *p, uint32_t stack_id, uint32_t tid)
+{
+    uint64_t key = (uint64_t)stack_id << 32 | tid, idx;
+    if (live_map_get(&p->cell_of, key, &idx, NULL)) return (int64_t)idx;
+    if (live_reserve((void **)&p->cells, &p->cap_cells, p->n_cells + 1, sizeof *p->cells))
+        return -1;
+    if (live_map_put(&p->cell_of, key, p->n_cells, 0)) return -1;
+    struct live_cell *c = &p->cells[p->n_cells];
+    memset(c, 0, sizeof *c);
+    c->stack_id = stack_id;
+    c->tid = tid;
+    return (int64_t)p->n_cells++;
+}
+
+/* ------------------------------------------------------------ history */
+
+static void live_hist_merge(struct live_agg *a)
+{
+    size_t n = a->n_hist / 2;
+    for (size_t i = 0; i < n; i++) {
+        struct live_hist_point *x = &a->hist[2 * i], *y = &a->hist[2 * i + 1];
+        a->hist[i] = (struct live_hist_point){
+            .t_ns = y->t_ns,
+            .heap_bytes = x->heap_bytes > y->heap_bytes ? x->heap_bytes : y->heap_bytes,
+            .rss_bytes = y->rss_bytes,
+        };
+        a->hist_n_allocs[i] = a->hist_n_allocs[2 * i + 1];
+        a->hist_n_frees[i] = a->hist_n_frees[2 * i + 1];
+    }
+    if (a->n_hist % 2) {
+        a->hist[n] = a->hist[a->n_hist - 1];
+        a->hist_n_allocs[n] = a->hist_n_allocs[a->n_hist - 1];
+        a->hist_n_frees[n] = a->hist_n_frees[a->n_hist - 1];
+        n++;
+    }
+    a->n_hist = n;
+    a->hist_step_ns *= 2;
+}
+
+uint64_t live_agg_rss_total(const struct live_agg *a)
+{
+    uint64_t rss = 0;
+    for (const struct live_proc *p = a->procs; p; p = p->next)
+        if (!p->ended) rss += p->rss;
+    return rss;
+}
+
+/* Design note 4: the point of t_ns (session-relative) gets the figures of now. */
+static void live_hist_note(struct live_agg *a, uint64_t t_ns)
+{
+    uint64_t slot_end = (t_ns / a->hist_step_ns + 1) * a->hist_step_ns;
+    struct live_hist_point *last = a->n_hist ? &a->hist[a->n_hist - 1] : NULL;
+    if (!last || last->t_ns < slot_end) {
+        if (a->n_hist == LIVE_HIST_POINTS) {
+            live_hist_merge(a);
+            return live_hist_note(a, t_ns);
+        }
+        last = &a->hist[a->n_hist++];
+        *last = (struct live_hist_point){.t_ns = slot_end};
+    }
+    if (a->live_bytes > last->heap_bytes) last->heap_bytes = a->live_bytes;
+    last->rss_bytes = live_agg_rss_total(a);
+    a->hist_n_allocs[a->n_hist - 1] = a->n_allocs;
+    a->hist_n_frees[a->n_hist - 1] = a->n_frees;
+}
+
+static uint64_t live_rel(struct live_agg *a, uint64_t t_ns)
+{
+    if (!a->have_start) {
+        a->start_ns = t_ns;
+        a->have_start = 1;
+    }
+    uint64_t rel = t_ns > a->start_ns ? t_ns - a->start_ns : 0;
+    if (rel > a->last_ns) a->last_ns = rel;
+    return rel;
+}
+
+/* ------------------------------------------------------------ records */
+
+static int live_on_process(struct live_agg *a, struct live_proc *p,
+                           const struct mt_rec_process *r)
+{
+    p->ppid = r->ppid;
+    p->parent_gen = r->parent_gen;
+    p->stack_watermark = r->stack_watermark;
+    p->module_watermark = r->module_watermark;
+    if (r->c.hdr.flags & MT_PROC_F_FORKED) p->parent = live_proc_find(a, r->ppid, r->parent_gen);
+    free(p->exe);
+    p->exe = strndup((const char *)(r + 1), r->exe_len);
+    if (!p->exe) return -ENOMEM;
+    if (!a->command[0] && r->argv_len) { /* replay of a trace without SESSION */
+        const char *argv = (const char *)(r + 1) + r->exe_len;
+        snprintf(a->command, sizeof a->command, "%.*s", (int)strnlen(argv, r->argv_len), argv);
+    }
+    return 0;
+}
+
+static int live_on_module(struct live_proc *p, const struct mt_rec_module *r)
+{
+    uint32_t id = r->module_id;
+    if (id >= p->n_mods) {
+        size_t cap = p->n_mods;
+        if (live_reserve((void **)&p->mods, &cap, id + 1, sizeof *p->mods)) return -ENOMEM;
+        memset(p->mods + p->n_mods, 0, (cap - p->n_mods) * sizeof *p->mods);
+        p->n_mods = cap;
+    }
+    struct live_module *m = &p->mods[id];
+    free(m->path);
+    free(m->segs);
+    memset(m, 0, sizeof *m);
+    const struct mt_segment *segs = (const struct mt_segment *)(r + 1);
+    m->path = strndup((const char *)(segs + r->n_segments), r->path_len);
+    m->segs = malloc((r->n_segments + 1) * sizeof *segs);
+    if (!m->path || !m->segs) return -ENOMEM;
+    memcpy(m->segs, segs, r->n_segments * sizeof *segs);
+    m->n_segs = r->n_segments;
+    m->present = 1;
+    m->handle = -2;
+    m->bias = r->load_bias;
+    m->build_id_len = r->build_id_len > 40 ? 40 : r->build_id_len;
+    memcpy(m->build_id, r->build_id, m->build_id_len);
+    const char *base = strrchr(m->path, '/');
+    m->is_memtrace = !strncmp(base ? base + 1 : m->path, "libmemtrace", 11);
+    m->lo = UINT64_MAX;
+    for (uint32_t i = 0; i < m->n_segs; i++) {
+        uint64_t lo = m->bias + segs[i].vaddr, hi = lo + segs[i].memsz;
+        if (lo < m->lo) m->lo = lo;
+        if (hi > m->hi) m->hi = hi;
+    }
+    return 0;
+}
+
+static int live_on_stack(struct live_proc *p, const struct mt_rec_stack *r)
+{
+    uint32_t id = r->stack_id;
+    if (id >= p->n_stacks) {
+        size_t cap = p->n_stacks;
+        if (live_reserve((void **)&p->stacks, &cap, id + 1, sizeof *p->stacks)) return -ENOMEM;
+        memset(p->stacks + p->n_stacks, 0, (cap - p->n_stacks) * sizeof *p->stacks);
+        p->n_stacks = cap;
+    }
+    if (live_reserve((void **)&p->frames, &p->cap_frames, p->n_frames + r->n_frames,
+                     sizeof *p->frames))
+        return -ENOMEM;
+    memcpy(p->frames + p->n_frames, r + 1, r->n_frames * sizeof *p->frames);
+    struct live_stack *s = &p->stacks[id];
+    s->off = (uint32_t)p->n_frames;
+    s->n = r->n_frames;
+    s->defined = 1;
+    p->n_frames += r->n_frames;
+    return 0;
+}
+
+static int live_on_alloc(struct live_agg *a, struct live_proc *p, const struct mt_rec_alloc *r)
+{
+    struct live_thread *t = live_thread_get(p, r->tid);
+    int64_t cell = t ? live_cell_get(p, r->stack_id, r->tid) : -1;
+    if (cell < 0) return -ENOMEM;
+    struct live_cell *c = &p->cells[cell];
+    c->thread_idx = (uint32_t)(t - p->threads);
+    c->n_allocs++, c->alloc_bytes += r->size, c->live_bytes += r->size, c->live_blocks++;
+    t->n_allocs++, t->alloc_bytes += r->size, t->live_bytes += r->size;
+    p->n_allocs++, p->alloc_bytes += r->size, p->live_bytes += r->size, p->live_blocks++;
+    a->n_allocs++, a->alloc_bytes += r->size, a->live_bytes += r->size, a->live_blocks++;
+    if (p->live_bytes > p->peak_bytes) p->peak_bytes = p->live_bytes;
+    if (a->live_bytes > a->peak_bytes) {
+        a->peak_bytes = a->live_bytes;
+        a->peak_ns = live_rel(a, r->c.t_ns);
+    }
+    live_map_del(&p->freed, r->addr, NULL, NULL);
+    return live_map_put(&p->blocks, r->addr, r->size, (uint64_t)cell);
+}
+
+/* Takes a block out of the live figures (note 2). */
+static void live_unlive(struct live_agg *a, struct live_proc *p, uint64_t size, uint64_t cell)
+{
+    struct live_cell *c = &p->cells[cell];
+    c->live_bytes -= size, c->live_blocks--;
+    p->threads[c->thread_idx].live_bytes -= size;
+    p->live_bytes -= size, p->live_blocks--;
+    a->live_bytes -= size, a->live_blocks--;
+}
+
+static int live_on_free(struct live_agg *a, struct live_proc *p, const struct mt_rec_free *r)
+{
+    uint64_t size, cell;
+    if (!live_map_del(&p->blocks, r->addr, &size, &cell)) return 0; /* note 2 */
+    struct live_thread *t = live_thread_get(p, r->tid);
+    if (!t) return -ENOMEM;
+    t->n_frees++, p->n_frees++, a->n_frees++; /* as metrics.md: frees of known blocks */
+    p->cells[cell].n_frees++;
+    live_unlive(a, p, size, cell);
+    return live_map_put(&p->freed, r->addr, size, cell);
+}
+
+static const char *live_error_kind(const struct live_proc *p, const struct mt_rec_error *r)
+{
+    int freed = live_map_get(&p->freed, r->addr, NULL, NULL);
+    switch (r->kind) {
+    case MT_ERR_NOT_LIVE: return freed ? "double_free" : "invalid_free";
+    case MT_ERR_MISMATCH: return "mismatched_free";
+    case MT_ERR_REALLOC_NOT_LIVE: return freed ? "realloc_of_freed" : "invalid_realloc";
+    default: return "unknown";
+    }
+}
+
+static void live_on_error(struct live_agg *a, struct live_proc *p, const struct mt_rec_error *r)
+{
+    p->n_errors++, a->n_errors++;
+    size_t idx = (a->err_head + a->n_errs) % LIVE_SNAP_MAX_ERRORS;
+    if (a->n_errs == LIVE_SNAP_MAX_ERRORS) {
+        idx = a->err_head;
+        a->err_head = (a->err_head + 1) % LIVE_SNAP_MAX_ERRORS;
+        free(a->errs[idx].at);
+    } else {
+        a->n_errs++;
+    }
+    uint64_t size = r->alloc_size;
+    if (r->kind != MT_ERR_MISMATCH) live_map_get(&p->freed, r->addr, &size, NULL);
+    a->errs[idx] = (struct live_err){
+        .t_ns = live_rel(a, r->c.t_ns), .pid = p->pid, .gen = p->gen, .tid = r->tid,
+        .stack_id = r->stack_id, .addr = r->addr, .size = size, .kind = live_error_kind(p, r),
+        .api = r->api,
+    };
+}
+
+/* LEAK entries: classify live blocks; definite and indirect count as leaked. */
+static void live_on_leak(struct live_proc *p, const struct mt_rec_leak *r)
+{
+    const struct mt_leak_entry *e = (const struct mt_leak_entry *)(r + 1);
+    for (uint32_t i = 0; i < r->n; i++) {
+        if (e[i].cls != MT_LEAK_DEFINITE && e[i].cls != MT_LEAK_INDIRECT) continue;
+        uint64_t size, cell;
+        if (!live_map_get(&p->blocks, e[i].addr, &size, &cell)) continue;
+        p->cells[cell].leak_bytes += size;
+        p->cells[cell].leak_blocks++;
+    }
+}
+
+static int live_on_thread(struct live_proc *p, const struct mt_rec_thread *r)
+{
+    struct live_thread *t = live_thread_get(p, r->tid);
+    if (!t) return -ENOMEM;
+    if (r->name[0]) memcpy(t->name, r->name, sizeof t->name - 1);
+    return 0;
+}
+
+static void live_on_session(struct live_agg *a, const struct mt_rec_session *r)
+{
+    const char *argv = (const char *)(r + 1);
+    size_t n = 0;
+    for (uint32_t i = 0; i < r->argv_len && n + 1 < sizeof a->command; i++)
+        a->command[n++] = argv[i] ? argv[i] : ' ';
+    while (n && a->command[n - 1] == ' ') n--;
+    a->command[n] = '\0';
+}
+
+/* Collector records: RSS samples drive the history (note 4). */
+static int live_apply_collector(struct live_agg *a, const struct mt_rec_hdr *h)
+{
+    if (h->kind == MT_REC_SESSION) {
+        live_on_session(a, (const struct mt_rec_session *)h);
+        return 0;
+    }
+    if (h->kind == MT_REC_RSS) {
+        const struct mt_rec_rss *r = (const void *)h;
+        struct live_proc *p = live_proc_get(a, r->pid, r->gen);
+        if (!p) return -ENOMEM;
+        p->rss = r->rss;
+        live_hist_note(a, live_rel(a, r->t_ns));
+    } else if (h->kind == MT_REC_PROC_END) {
+        const struct mt_rec_proc_end *r = (const void *)h;
+        struct live_proc *p = live_proc_get(a, r->pid, r->gen);
+        if (!p) return -ENOMEM;
+        p->ended = 1;
+        live_hist_note(a, live_rel(a, r->t_ns));
+    }
+    return 0;
+}
+
+/* Applies one record in order (note 1). Design: a dispatch switch. */
+static int live_apply(struct live_agg *a, const struct trace_event *ev)
+{
+    const struct mt_rec_hdr *h = ev->rec;
+    if (ev->ring == MT_RING_COLLECTOR) return live_apply_collector(a, h);
+    struct live_proc *p = live_proc_get(a, ev->pid, ev->gen);
+    if (!p) return -ENOMEM;
+    live_rel(a, ((const struct mt_rec_common *)h)->t_ns);
+    switch (h->kind) {
+    case MT_REC_PROCESS: return live_on_process(a, p, (const void *)h);
+    case MT_REC_THREAD: return live_on_thread(p, (const void *)h);
+    case MT_REC_MODULE: return live_on_module(p, (const void *)h);
+    case MT_REC_MODULE_UNLOAD: {
+        const struct mt_rec_module_unload *r = (const void *)h;
+        if (r->module_id < p->n_mods) p->mods[r->module_id].present = 0;
+        return 0;
+    }
+    case MT_REC_STACK: return live_on_stack(p, (const void *)h);
+    case MT_REC_ALLOC: return live_on_alloc(a, p, (const void *)h);
+    case MT_REC_FREE: return live_on_free(a, p, (const void *)h);
+    case MT_REC_ERROR: live_on_error(a, p, (const void *)h); return 0;
+    case MT_REC_LEAK: live_on_leak(p, (const void *)h); return 0;
+    default: return 0; /* MALLINFO, EXIT, LEAK marks, SEQ_SKIP: nothing to show */
+    }
+}
+
+static void live_drain(struct live_agg *a)
+{
+    struct trace_event ev;
+    while (trace_reorder_pop(a->ro, &ev) == 1) {
+        if (a->status) continue; /* keep popping: records are borrowed */
+        int rc = live_apply(a, &ev);
+        if (rc) a->status = rc;
+    }
+}
+
+/* ------------------------------------------------------------ exported */
+
+struct live_agg *live_agg_create(uint64_t start_mono_ns)
+{
+    struct live_agg *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    a->ro = trace_reorder_create();
+    if (!a->ro) {
+        free(a);
+        return NULL;
+    }
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_mutex_init(&a->snap_mu, NULL);
+    a->start_ns = start_mono_ns;
+    a->have_start = start_mono_ns != 0;
+    a->hist_step_ns = LIVE_HIST_STEP0_NS;
+    return a;
+}
+
+void live_agg_destroy(struct live_agg *a)
+{
+    if (!a) return;
+    live_sym_free(a);
+    trace_reorder_destroy(a->ro);
+    while (a->procs) {
+        struct live_proc *p = a->procs;
+        a->procs = p->next;
+        live_proc_free(p);
+    }
+    for (size_t i = 0; i < LIVE_SNAP_MAX_ERRORS; i++) free(a->errs[i].at);
+    pthread_mutex_destroy(&a->mu);
+    pthread_mutex_destroy(&a->snap_mu);
+    free(a);
+}
+
+void live_agg_feed(struct live_agg *a, uint32_t pid, uint32_t gen, uint32_t ring,
+                   const void *records, size_t len)
+{
+    const char *b = records;
+    pthread_mutex_lock(&a->mu);
+    for (size_t off = 0; off + sizeof(struct mt_rec_hdr) <= len && !a->status;) {
+        const struct mt_rec_hdr *h = (const void *)(b + off);
+        if (trace_rec_validate(h, len - off)) {
+            a->n_bad_blocks++; /* the rest of the block cannot be framed */
+            break;
+        }
+        off += h->len;
+        if (h->kind == MT_REC_PAD) continue;
+        struct mt_errbuf eb;
+        int rc = trace_reorder_push(a->ro, pid, gen, ring, h, &eb);
+        if (rc == -ENOMEM) a->status = rc;
+        else if (rc) a->n_bad_blocks++;
+        live_drain(a); /* pop now: h is only borrowed */
+    }
+    pthread_mutex_unlock(&a->mu);
+}
+
+void live_agg_finish(struct live_agg *a)
+{
+    pthread_mutex_lock(&a->mu);
+    if (trace_reorder_finish(a->ro) == -ENOMEM && !a->status) a->status = -ENOMEM;
+    live_drain(a);
+    for (struct live_proc *p = a->procs; p; p = p->next) p->ended = 1;
+    a->finished = 1;
+    live_hist_note(a, a->last_ns);
+    pthread_mutex_unlock(&a->mu);
+}
+
+int live_agg_status(const struct live_agg *a)
+{
+    return a->status;
+}

@@ -1,0 +1,152 @@
+/*
+ * live_int.h — the aggregator's tables (private to analyzer/live)
+ *
+ * live_agg.c fills them from records (collector thread, under agg->mu);
+ * live_sym.c symbolizes stacks for display (snapshot thread, under
+ * agg->snap_mu, taking agg->mu only to copy); live_snap.c copies them into
+ * a struct live_snap; live_map.c is the hash map they all use.
+ * Docs: docs/tui.md ("Live aggregation").
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MEMTRACE_LIVE_INT_H
+#define MEMTRACE_LIVE_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "live/live.h"
+#include "memtrace/trace_format.h"
+
+/* ------------------------------------------------------------ map */
+
+/* Open addressing, linear probing, backward-shift deletion. A key is any
+ * uint64 except UINT64_MAX (the empty mark); each key holds two values. */
+struct live_map {
+    uint64_t *keys; /* owned */
+    uint64_t *vals; /* owned, 2 per slot */
+    size_t cap;     /* 0 or a power of two */
+    size_t n;
+};
+void live_map_fini(struct live_map *m);
+/* 1 and the values (pointers may be NULL) if present, else 0. */
+int live_map_get(const struct live_map *m, uint64_t key, uint64_t *v0, uint64_t *v1);
+/* Inserts or replaces. 0 or -ENOMEM. */
+int live_map_put(struct live_map *m, uint64_t key, uint64_t v0, uint64_t v1);
+/* 1 and the values (pointers may be NULL) if removed, else 0. */
+int live_map_del(struct live_map *m, uint64_t key, uint64_t *v0, uint64_t *v1);
+
+/* Grows *arr (elements of elem bytes) to hold need. 0 or -ENOMEM. */
+int live_reserve(void **arr, size_t *cap, size_t need, size_t elem);
+
+/* ------------------------------------------------------------ tables */
+
+/* Figures of one (site, allocating thread) of one process: the unit that
+ * snapshots sum per site, filtered by thread. */
+struct live_cell {
+    uint32_t stack_id, tid;
+    uint32_t thread_idx; /* index of tid in proc->threads */
+    uint64_t n_allocs, alloc_bytes, n_frees;
+    uint64_t live_bytes, live_blocks;
+    uint64_t leak_bytes, leak_blocks;
+};
+
+struct live_thread {
+    uint32_t tid;
+    char name[16];
+    uint64_t n_allocs, alloc_bytes, n_frees, live_bytes;
+};
+
+struct live_stack {
+    uint32_t off, n;  /* frames in proc->frames[off .. off+n) */
+    int defined;      /* STACK record seen */
+    char *label;      /* owned, set by live_sym.c; NULL until symbolized */
+    char *search;     /* owned, likewise */
+};
+
+struct live_module {
+    int present;
+    int handle;       /* sym handle, -2 until registered, -1 if none */
+    int is_memtrace;
+    uint64_t bias, lo, hi;
+    uint8_t build_id[40];
+    uint32_t build_id_len;
+    char *path;       /* owned */
+    struct mt_segment *segs; /* owned */
+    uint32_t n_segs;
+};
+
+struct live_proc {
+    uint32_t pid, gen, ppid, parent_gen;
+    uint32_t stack_watermark, module_watermark;
+    struct live_proc *parent; /* borrowed: fork parent, NULL if unknown */
+    char *exe;                /* owned */
+    int ended;
+    uint64_t live_bytes, live_blocks, peak_bytes, rss;
+    uint64_t n_allocs, n_frees, alloc_bytes, n_errors;
+    struct live_map blocks;   /* addr -> (size, cell) */
+    struct live_map freed;    /* addr -> (size, cell) of a freed block: error kinds */
+    struct live_map cell_of;  /* stack_id << 32 | tid -> (cell index, -) */
+    struct live_cell *cells;  size_t n_cells, cap_cells;
+    struct live_thread *threads; size_t n_threads, cap_threads;
+    struct live_map thr_of;   /* tid -> (index in threads, -) */
+    struct live_stack *stacks; size_t n_stacks;  /* by local stack id */
+    uint64_t *frames;         size_t n_frames, cap_frames; /* owned pcs */
+    struct live_module *mods; size_t n_mods;    /* by local module id */
+    struct live_proc *next;   /* creation order */
+};
+
+struct live_err {
+    uint64_t t_ns;
+    uint32_t pid, gen, tid, stack_id;
+    uint64_t addr, size;
+    const char *kind;  /* static string */
+    uint8_t api;
+    char *at;          /* owned, symbolized lazily */
+};
+
+struct trace_reorder;
+struct sym_ctx;
+
+struct live_agg {
+    pthread_mutex_t mu;        /* guards everything below but snap_mu's */
+    pthread_mutex_t snap_mu;   /* one snapshot builder at a time: sym */
+    struct trace_reorder *ro;  /* owned */
+    int status;                /* first fatal error */
+    uint64_t n_bad_blocks;
+    uint64_t start_ns, last_ns;
+    int have_start, finished;
+    char command[256];
+    struct live_proc *procs, *procs_last;
+    size_t n_procs;
+    uint64_t live_bytes, live_blocks, peak_bytes, peak_ns;
+    uint64_t n_allocs, n_frees, alloc_bytes, n_errors;
+    struct live_err errs[LIVE_SNAP_MAX_ERRORS]; /* ring */
+    size_t err_head, n_errs;
+    struct live_hist_point hist[LIVE_HIST_POINTS];
+    uint64_t hist_n_allocs[LIVE_HIST_POINTS], hist_n_frees[LIVE_HIST_POINTS];
+    size_t n_hist;
+    uint64_t hist_step_ns;     /* interval of one point; doubles when full */
+    struct sym_ctx *sym;       /* owned, used under snap_mu only */
+};
+
+/* live_agg.c */
+/* RSS of the processes still running, summed. Caller holds mu. */
+uint64_t live_agg_rss_total(const struct live_agg *a);
+struct live_proc *live_proc_find(struct live_agg *a, uint32_t pid, uint32_t gen);
+/* Stack entry of local id in p or the fork parent it came from; the
+ * process that owns it in *owner. NULL if unknown. */
+struct live_stack *live_stack_find(struct live_proc *p, uint32_t id, struct live_proc **owner);
+
+/* live_sym.c — callers hold snap_mu. */
+/* Gives every site and error of s that has no label yet its label (and
+ * search text), symbolizing at most a bounded number of new stacks per
+ * call (the rest show addresses until the next snapshot). Takes and drops
+ * a->mu itself. */
+void live_sym_fill(struct live_agg *a, struct live_snap *s);
+/* Every frame of one stack. 0, -ENOENT or -ENOMEM. */
+int live_sym_stack(struct live_agg *a, uint32_t pid, uint32_t gen, uint32_t stack_id,
+                   struct live_lines *out);
+void live_sym_free(struct live_agg *a);
+
+#endif /* MEMTRACE_LIVE_INT_H */

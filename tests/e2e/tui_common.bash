@@ -1,0 +1,38 @@
+# tests/e2e/tui_common.bash — tmux driving for the tui_*.sh tests (sourced after lib.sh)
+#
+# Each test gets a private tmux server (-L), killed at exit, and drives the
+# view at a fixed 80x24: tui_start, tui_keys, tui_cap, tui_wait_for. Waits
+# poll the captured screen with a bound; nothing asserts on timing.
+command -v tmux >/dev/null || skip "tmux not installed"
+TUI_SOCK=mt_e2e_$$
+tui_tmux() { tmux -L "$TUI_SOCK" "$@"; }
+tui_stop() { tui_tmux kill-server 2>/dev/null || true; }
+trap 'tui_stop; mt_cleanup' EXIT
+
+# tui_start NAME COMMAND...: a detached 80x24 session running COMMAND.
+tui_start() {
+  local name=$1; shift
+  tui_tmux new-session -d -s "$name" -x 80 -y 24 "$*; sleep 600" || fail "tmux new-session"
+}
+tui_keys() { local name=$1; shift; tui_tmux send-keys -t "$name" "$@"; }
+# tui_cap NAME FILE: the visible screen as text.
+tui_cap() { tui_tmux capture-pane -p -t "$1" >"$2"; }
+# tui_wait_for NAME TEXT FILE: polls (up to 60 s) until TEXT is on screen; FILE gets the screen.
+tui_wait_for() {
+  local i
+  for i in $(seq 600); do
+    tui_cap "$1" "$3"
+    grep -qF -- "$2" "$3" && return 0
+    sleep 0.1
+  done
+  cat "$3" >&2
+  fail "screen never showed '$2'"
+}
+# tui_row FILE N: the Nth row of the site table (1 = first).
+tui_row() { awk -v n="$2" 'f && ++i == n {print; exit} /SITE \(/ {f = 1}' "$1"; }
+# wait_file PATH: polls (up to 60 s) for a file the target creates.
+wait_file() {
+  local i
+  for i in $(seq 600); do [ -e "$1" ] && return 0; sleep 0.1; done
+  fail "$1 never appeared"
+}
