@@ -1,0 +1,267 @@
+/*
+ * test_export.c — pprof, folded and massif writers on a hand-made database
+ *
+ * The same fixture as test_report.c (schema.sql + INSERTs: two process
+ * images, three sites, an unsymbolized frame), so every exported number is
+ * known: folded sums per --value, the pprof profile decoded back with
+ * protobuf-c after gunzip (sample types, totals, locations, mappings, the
+ * pid label), massif's trees at the peak and at the end, the --pid filter.
+ * docs/reports.md, "export".
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+#include <zlib.h>
+
+#include "db/db.h"
+#include "export/export.h"
+#include "export/profile.pb-c.h"
+#include "memtrace/error.h"
+
+/* Figures of the fixture (also asserted below). */
+static const char fixture_sql[] =
+    "INSERT INTO session (id, command, argv, duration_ns, n_processes, n_events, n_allocs,"
+    " alloc_bytes, n_frees, n_temporary, n_errors, peak_heap_bytes, peak_heap_ns, truncated,"
+    " dropped, seq_holes, unmatched_frees) VALUES (1, 'prog', 'prog --fast', 5000000, 2, 40,"
+    " 14, 1364, 12, 4, 1, 764, 1000000, 0, 0, 0, 0);"
+    "INSERT INTO processes (proc_id, pid, gen, exe, argv, end_how, exit_status, leak_scan,"
+    " n_allocs, alloc_bytes, n_frees, n_temporary, n_errors, peak_heap_bytes, peak_heap_blocks,"
+    " peak_heap_ns, end_live_bytes, end_live_blocks, end_ns) VALUES"
+    " (1, 100, 0, '/bin/prog', 'prog --fast', 'exited', 0, 1, 13, 1300, 12, 4, 1, 700, 7,"
+    " 1000000, 100, 1, 4000000),"
+    " (2, 101, 0, '/bin/prog', 'prog --fast', 'signaled', NULL, 0, 1, 64, 0, 0, 0, 64, 1,"
+    " 2000000, 64, 1, 3000000);"
+    "INSERT INTO modules VALUES (1, '/bin/prog', 'abcd', 0), (2, '/lib/libx.so', NULL, 0);"
+    "INSERT INTO process_modules (proc_id, local_id, module_id, load_bias) VALUES"
+    " (1, 1, 1, 4096), (1, 2, 2, 65536), (2, 1, 1, 4096), (2, 2, 2, 65536);"
+    "INSERT INTO frames VALUES (1, 'leaky', 'src/a.c', 10, 0, 1, 256, 0),"
+    " (2, 'main', 'src/a.c', 20, 0, 1, 512, 0), (3, 'work</script>', 'src/a.c', 30, 0, 1, 768, 0),"
+    " (4, NULL, NULL, 0, 0, 2, 4660, 0);"
+    "INSERT INTO stacks VALUES (1, 2, 1), (2, 2, 3), (3, 2, 4);"
+    "INSERT INTO stack_frames VALUES (1, 0, 1), (1, 1, 2), (2, 0, 3), (2, 1, 2), (3, 0, 4),"
+    " (3, 1, 2);"
+    "INSERT INTO sites (proc_id, stack_id, n_allocs, alloc_bytes, n_frees, n_temporary,"
+    " peak_bytes, peak_blocks, end_live_bytes, end_live_blocks, leak_definite_blocks,"
+    " leak_definite_bytes, leak_unclassified_blocks, leak_unclassified_bytes) VALUES"
+    " (1, 1, 3, 300, 2, 0, 200, 2, 100, 1, 1, 100, 0, 0),"
+    " (1, 2, 10, 1000, 10, 4, 500, 5, 0, 0, 0, 0, 0, 0),"
+    " (2, 3, 1, 64, 0, 0, 64, 1, 64, 1, 0, 0, 1, 64);"
+    "INSERT INTO errors (error_id, proc_id, tid, seq, t_ns, kind, addr, size, api, family,"
+    " alloc_family, stack_id, alloc_stack_id) VALUES"
+    " (1, 1, 100, 30, 3000000, 'double_free', 4660, 100, 'free', 'malloc', 'malloc', 2, 1);"
+    "INSERT INTO histograms VALUES (1, NULL, 'size', 7, 64, 127, 13, 1300),"
+    " (2, NULL, 'size', 7, 64, 127, 1, 64);"
+    "INSERT INTO timeline (proc_id, t_ns, heap_bytes, heap_blocks, rss_bytes) VALUES"
+    " (1, 10000000, 100, 1, 4000000), (2, 10000000, 64, 1, NULL);"
+    "INSERT INTO fragmentation (proc_id, t_ns, seq, at, external, internal, live_bytes) VALUES"
+    " (1, 1000000, 20, 'peak', 0.5, 0.25, 700);";
+
+struct fixture {
+    char path[64];
+    sqlite3 *db; /* opened with db_open_read */
+};
+
+static int fixture_setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    sqlite3 *w;
+    struct mt_errbuf eb;
+    snprintf(f->path, sizeof f->path, "/tmp/mt-test-export-%ld.db", (long)getpid());
+    unlink(f->path);
+    assert_int_equal(sqlite3_open(f->path, &w), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(w, db_schema_sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(w, fixture_sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(w);
+    assert_int_equal(db_open_read(f->path, &f->db, &eb), 0);
+    *state = f;
+    return 0;
+}
+
+static int fixture_teardown(void **state)
+{
+    struct fixture *f = *state;
+    sqlite3_close(f->db);
+    unlink(f->path);
+    free(f);
+    return 0;
+}
+
+/* Runs fn into a memory buffer; returns the bytes (free them), *len. */
+static char *export_run(struct fixture *f, int64_t pid, int fmt, int arg, size_t *len, int *rc)
+{
+    struct export_data d;
+    struct mt_errbuf eb = {{0}};
+    char *buf = NULL;
+    FILE *out = open_memstream(&buf, len);
+    assert_int_equal(export_data_load(f->db, pid, &d, &eb), 0);
+    if (fmt == 0) *rc = export_folded(&d, out, (enum export_value)arg, &eb);
+    else if (fmt == 1) *rc = export_pprof(&d, out, arg, &eb);
+    else *rc = export_massif(f->db, &d, out, pid, &eb);
+    fclose(out);
+    export_data_free(&d);
+    return buf;
+}
+
+static long folded_sum(const char *t)
+{
+    long sum = 0;
+    for (const char *line = t; *line;) {
+        const char *nl = strchr(line, '\n');
+        const char *sp = line;
+        for (const char *p = line; p < nl; p++)
+            if (*p == ' ') sp = p;
+        sum += strtol(sp + 1, NULL, 10);
+        line = nl + 1;
+    }
+    return sum;
+}
+
+static void test_export_folded_sums_every_value(void **state)
+{
+    static const long want[] = {[EXPORT_BYTES] = 1364, [EXPORT_ALLOCS] = 14,
+                                [EXPORT_LEAKED] = 164, [EXPORT_PEAK] = 764};
+    size_t len;
+    int rc;
+    for (int v = EXPORT_BYTES; v <= EXPORT_PEAK; v++) {
+        char *t = export_run(*state, 0, 0, v, &len, &rc);
+        assert_int_equal(rc, 0);
+        assert_int_equal(folded_sum(t), want[v]);
+        free(t);
+    }
+    char *t = export_run(*state, 0, 0, EXPORT_BYTES, &len, &rc);
+    assert_non_null(strstr(t, "main;leaky 300\n"));
+    assert_non_null(strstr(t, "main;work</script> 1000\n"));
+    assert_non_null(strstr(t, "main;libx.so+0x1234 64\n"));
+    free(t);
+}
+
+static void test_export_pid_filter_keeps_one_image(void **state)
+{
+    struct fixture *f = *state;
+    struct export_data d;
+    struct mt_errbuf eb;
+    assert_int_equal(export_data_load(f->db, 101, &d, &eb), 0);
+    assert_int_equal(d.n_sites, 1);
+    assert_int_equal(d.sites[0].leaked_bytes, 64);
+    assert_int_equal(d.sites[0].n_frames, 2);
+    assert_null(d.sites[0].frames[0]->function);
+    export_data_free(&d);
+    assert_int_equal(export_data_load(f->db, 999, &d, &eb), 0);
+    assert_int_equal(d.n_sites, 0);
+    export_data_free(&d);
+}
+
+/* gunzips buf into a profile; free with ..._free_unpacked. */
+static Perftools__Profiles__Profile *pprof_decode(const char *buf, size_t len)
+{
+    z_stream z;
+    size_t cap = 1 << 20;
+    uint8_t *raw = malloc(cap);
+    Perftools__Profiles__Profile *p;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK); /* gzip only */
+    z.next_in = (Bytef *)buf;
+    z.avail_in = (uInt)len;
+    z.next_out = raw;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+    p = perftools__profiles__profile__unpack(NULL, z.total_out, raw);
+    inflateEnd(&z);
+    free(raw);
+    assert_non_null(p);
+    return p;
+}
+
+static int64_t pprof_total(const Perftools__Profiles__Profile *p, int type)
+{
+    int64_t sum = 0;
+    for (size_t i = 0; i < p->n_sample; i++) sum += p->sample[i]->value[type];
+    return sum;
+}
+
+static void test_export_pprof_decodes_as_go_heap_profile(void **state)
+{
+    static const char *const types[] = {"alloc_objects", "alloc_space", "inuse_objects",
+                                        "inuse_space"};
+    size_t len;
+    int rc;
+    char *buf = export_run(*state, 0, 1, 0, &len, &rc);
+    assert_int_equal(rc, 0);
+    Perftools__Profiles__Profile *p = pprof_decode(buf, len);
+    assert_string_equal(p->string_table[0], "");
+    assert_int_equal(p->n_sample_type, 4);
+    for (int i = 0; i < 4; i++)
+        assert_string_equal(p->string_table[p->sample_type[i]->type], types[i]);
+    assert_string_equal(p->string_table[p->default_sample_type], "inuse_space");
+    assert_int_equal(p->n_sample, 3);
+    assert_int_equal(pprof_total(p, 0), 14);
+    assert_int_equal(pprof_total(p, 1), 1364);
+    assert_int_equal(pprof_total(p, 2), 8);
+    assert_int_equal(pprof_total(p, 3), 764);
+    assert_int_equal(p->n_location, 4);
+    assert_int_equal(p->n_function, 4);
+    assert_int_equal(p->n_mapping, 2);
+    /* the first sample is site (proc 1, stack 1): leaf leaky at bias 4096 + 256 */
+    Perftools__Profiles__Location *leaf = p->location[p->sample[0]->location_id[0] - 1];
+    assert_int_equal(leaf->address, 4352);
+    assert_string_equal(p->string_table[p->function[leaf->line[0]->function_id - 1]->name], "leaky");
+    assert_int_equal(leaf->line[0]->line, 10);
+    assert_string_equal(p->string_table[p->sample[2]->label[0]->key], "pid");
+    assert_int_equal(p->sample[2]->label[0]->num, 101);
+    perftools__profiles__profile__free_unpacked(p, NULL);
+    free(buf);
+    buf = export_run(*state, 0, 1, 1, &len, &rc); /* --inuse end */
+    p = pprof_decode(buf, len);
+    assert_int_equal(pprof_total(p, 3), 164);
+    assert_int_equal(pprof_total(p, 2), 2);
+    perftools__profiles__profile__free_unpacked(p, NULL);
+    free(buf);
+}
+
+static void test_export_massif_trees_add_up(void **state)
+{
+    size_t len;
+    int rc;
+    char *t = export_run(*state, 0, 2, 0, &len, &rc);
+    assert_int_equal(rc, 0);
+    assert_true(!strncmp(t, "desc: ", 6));
+    assert_non_null(strstr(t, "\ncmd: prog --fast\ntime_unit: ms\n"));
+    assert_non_null(strstr(t, "time=1.000\nmem_heap_B=700\nmem_heap_extra_B=0\nmem_stacks_B=0\n"
+                              "heap_tree=peak\nn2: 700 (heap allocation functions)"));
+    /* children by size: work (500) before leaky (200) */
+    assert_true(strstr(t, " n1: 500 0x300: work</script>") < strstr(t, " n1: 200 0x100: leaky"));
+    assert_non_null(strstr(t, "heap_tree=detailed\nn1: 100 (heap allocation functions)"));
+    free(t);
+    t = export_run(*state, 101, 2, 0, &len, &rc);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(t, " n1: 64 0x1234: libx.so+0x1234 (in /lib/libx.so)\n"));
+    free(t);
+    t = export_run(*state, 999, 2, 0, &len, &rc);
+    assert_int_equal(rc, MT_ENOTFOUND);
+    free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_export_folded_sums_every_value, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_export_pid_filter_keeps_one_image, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_export_pprof_decodes_as_go_heap_profile,
+                                        fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_export_massif_trees_add_up, fixture_setup,
+                                        fixture_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
