@@ -87,7 +87,7 @@ static int massif_node_cmp(const void *a, const void *b)
 static void massif_tree_write(FILE *out, struct massif_node *n, int depth)
 {
     char name[1024];
-    qsort(n->kids, n->n_kids, sizeof n->kids[0], massif_node_cmp);
+    if (n->n_kids > 1) qsort(n->kids, n->n_kids, sizeof n->kids[0], massif_node_cmp);
     fprintf(out, "%*sn%zu: %" PRId64 " ", depth, "", n->n_kids, n->bytes);
     if (!n->frame) {
         fputs("(heap allocation functions) malloc/new/new[], --alloc-fns, etc.\n", out);

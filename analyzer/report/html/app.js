@@ -65,9 +65,13 @@
       (s.leak_possible_bytes || 0) + (s.leak_unclassified_bytes || 0);
   }
 
+  var TABLE_ROWS = 1000; /* rows drawn per table: the DOM stays fast on big runs */
+
   /* A sortable table. cols: {title, key, num, cell(row) -> node|string}. */
   function table(cols, rows, rowCls, sortKey, sortDir) {
     var t = el('table', { cls: 'mt-table' }), tb = el('tbody'), dir = sortDir || -1, by = sortKey;
+    var note = el('caption', { cls: 'mt-empty' });
+    t.appendChild(note);
     var head = el('tr', {}, cols.map(function (c) { return el('th', { text: c.title }); }));
     function val(r, c) { return c.key ? r[c.key] : (c.sort ? c.sort(r) : ''); }
     function fill() {
@@ -79,6 +83,10 @@
         return (x < y ? -1 : x > y ? 1 : 0) * dir;
       });
       tb.textContent = '';
+      if (sorted.length > TABLE_ROWS) {
+        note.textContent = 'showing ' + TABLE_ROWS + ' of ' + sorted.length + ' rows (sorted by ' + (col ? col.title : '-') + '; the json report has them all)';
+        sorted = sorted.slice(0, TABLE_ROWS);
+      }
       sorted.forEach(function (r) {
         tb.appendChild(el('tr', { cls: rowCls || '' }, cols.map(function (c) {
           var v = c.cell ? c.cell(r) : r[c.key];
