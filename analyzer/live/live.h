@@ -134,6 +134,11 @@ void live_agg_destroy(struct live_agg *a);
 void live_agg_feed(struct live_agg *a, uint32_t pid, uint32_t gen, uint32_t ring,
                    const void *records, size_t len);
 
+/* live_agg_feed with the signature of collect_opts.on_block: the
+ * collector's hook takes (ctx = the aggregator, ...). */
+void live_agg_on_block(void *agg, uint32_t pid, uint32_t gen, uint32_t ring, const void *records,
+                       size_t len);
+
 /* The session is over (every process gone): releases whatever the
  * reorder window still holds and marks the snapshot finished. */
 void live_agg_finish(struct live_agg *a);

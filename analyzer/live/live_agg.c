@@ -492,6 +492,12 @@ void live_agg_feed(struct live_agg *a, uint32_t pid, uint32_t gen, uint32_t ring
     pthread_mutex_unlock(&a->mu);
 }
 
+void live_agg_on_block(void *agg, uint32_t pid, uint32_t gen, uint32_t ring, const void *records,
+                       size_t len)
+{
+    live_agg_feed(agg, pid, gen, ring, records, len);
+}
+
 void live_agg_finish(struct live_agg *a)
 {
     pthread_mutex_lock(&a->mu);
