@@ -5,7 +5,8 @@
 # more producers than the 63 exclusive rings of ring.h), 4000 iterations
 # each, 64 KiB rings. Counts must be exact per size and per thread, every
 # worker must have a start and an end thread record, and sequence numbers
-# stay dense. Issue #2, ring.h design note 2.
+# stay dense. Then 16 threads with the overflow ring as the only ring, 4 KiB.
+# Issue #2, ring.h design note 2.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/rec_common.bash"
 rec_require rec_flood
@@ -30,4 +31,20 @@ assert_eq $((threads + 1)) "$(rec_n "$S" "T $pid 0 [0-9]+ start")" "thread start
 rec_assert_no_errors "$S"
 assert_eq "" "$(rec_lines "$S" "U $pid 0")" "frees of addresses never allocated"
 rec_assert_seq_ok "$S"
+
+# Only the overflow ring (MEMTRACE_RINGS=1), and the smallest ring size: 16
+# threads serialise on its lock and wait on it full, all the time.
+threads=16 iters=8000
+MEMTRACE_RINGS=1 MEMTRACE_RING_BYTES=4096 rec_record overflow "$TGT/rec_flood" $threads $iters
+assert_eq 0 "$REC_STATUS" "memtrace run exit status (overflow ring only)"
+S=$T/overflow.sum
+pid=$(rec_root_pid "$S")
+each=$((threads * iters / 4))
+for size in 1009 1013 1019 1021; do
+    assert_eq $each "$(rec_count "$S" "A $pid 0 $size malloc malloc 0")" "overflow ring: allocations of $size"
+    assert_eq $each "$(rec_count "$S" "F $pid 0 $size malloc free 0")" "overflow ring: frees of $size blocks"
+done
+rec_assert_no_errors "$S"
+rec_assert_seq_ok "$S"
+assert_eq 1 "$(rec_n "$S" "Q $pid 0 exited 0 0")" "proc_end: exited 0, dropped 0"
 pass
