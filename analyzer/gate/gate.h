@@ -205,7 +205,9 @@ struct gate_session {
     int signal;         /* when killed */
     int program_failed; /* signaled or non-zero exit */
     int n_processes;
-    int leak_scan; /* 1 if every process's leak scan completed */
+    int leak_scan;   /* 1 if every process's leak scan completed */
+    int truncated;   /* the trace ended inside a frame */
+    int64_t dropped; /* events dropped in --lossy mode */
 };
 
 /* Reads the session row and the root process. 0 or MT_ESQLITE, eb filled. */

@@ -61,8 +61,9 @@ int gate_session_read(sqlite3 *db, struct gate_session *s, struct mt_errbuf *eb)
         "SELECT coalesce(p.argv, s.argv, s.command, p.exe, '?'),"
         " coalesce(s.peak_heap_bytes, -1), p.end_how, coalesce(p.exit_status, 0),"
         " coalesce(p.exit_signal, 0), coalesce(s.n_processes, 0),"
-        " (SELECT count(*) = sum(coalesce(leak_scan, 0)) FROM processes WHERE coalesce(end_how, "
-        "'') != 'exec')"
+        " (SELECT count(*) = sum(coalesce(leak_scan, 0)) FROM processes"
+        "  WHERE coalesce(end_how, '') != 'exec'),"
+        " coalesce(s.truncated, 0), coalesce(s.dropped, 0)"
         " FROM session s LEFT JOIN processes p ON p.parent_proc_id IS NULL"
         " ORDER BY p.proc_id LIMIT 1";
     sqlite3_stmt *st;
@@ -77,6 +78,8 @@ int gate_session_read(sqlite3 *db, struct gate_session *s, struct mt_errbuf *eb)
         s->signal = sqlite3_column_int(st, 4);
         s->n_processes = sqlite3_column_int(st, 5);
         s->leak_scan = sqlite3_column_int(st, 6);
+        s->truncated = sqlite3_column_int(st, 7);
+        s->dropped = sqlite3_column_int64(st, 8);
         s->exited = !how || strcmp((const char *)how, "signaled");
         s->program_failed = !s->exited || s->exit_status != 0;
     }

@@ -358,7 +358,7 @@ int gate_load(sqlite3 *db, struct gate_findings *out, struct mt_errbuf *eb)
     if (!rc) rc = gate_load_leaks(&l);
     sqlite3_finalize(l.frames);
     if (rc == -ENOMEM) mt_errbuf_set(eb, "out of memory");
-    if (!rc) {
+    if (!rc && out->n > from) { /* qsort must not see the NULL of an empty list */
         struct gate_finding *v = out->v + from;
         size_t n = gate_merge(v, out->n - from);
         out->n = from + n;

@@ -35,8 +35,9 @@
 #include "memtrace/error.h"
 
 #define GATE_LSAN_SYM "__lsan_default_suppressions"
-#define GATE_LSAN_SCAN 64 /* bytes of the body decoded: the load comes within a few instructions   \
-                           */
+#define GATE_LSAN_SCAN                                                                             \
+    64 /* bytes of the body decoded: the load comes within a few instructions                      \
+        */
 
 /* Finds the function symbol in one symbol table section. 1 found. */
 static int gate_lsan_sym_in(Elf *e, Elf_Scn *scn, GElf_Shdr *sh, GElf_Sym *out)

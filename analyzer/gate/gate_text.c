@@ -181,6 +181,13 @@ void gate_text_write(FILE *out, const struct gate_findings *f, const struct gate
         fputs("note: a process ended without a leak scan (crash or _exit): its blocks are "
               "'unclassified'\n",
               out);
+    if (ss->truncated)
+        fputs("note: the trace is truncated: findings after its last complete frame are "
+              "missing\n",
+              out);
+    if (ss->dropped > 0)
+        fprintf(out, "note: %" PRId64 " events were dropped (--lossy): findings may be missing\n",
+                ss->dropped);
     gate_verdict_print(out, ss, p, v);
 }
 
