@@ -25,11 +25,17 @@ mt_install_deps() {
 }
 
 # mt_build DIR [cmake args...]: configure once, then build incrementally.
+# The compiler's chatter goes to DIR/build.log; on failure its tail is shown.
 mt_build() {
   local dir=$1; shift
   local root; root=$(mt_repo_root)
-  if [ ! -f "$dir/CMakeCache.txt" ]; then
-    cmake -S "$root" -B "$dir" "$@" >&2 || return 1
+  mkdir -p "$dir"
+  local log=$dir/build.log
+  [ -f "$dir/CMakeCache.txt" ] || echo "memtrace: building into $dir (first run takes a minute)" >&2
+  if ! { [ -f "$dir/CMakeCache.txt" ] || cmake -S "$root" -B "$dir" "$@"; } >"$log" 2>&1 ||
+     ! cmake --build "$dir" -j "$(nproc)" >>"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "memtrace: build failed; full log in $log" >&2
+    return 1
   fi
-  cmake --build "$dir" -j "$(nproc)" >&2 || return 1
 }
