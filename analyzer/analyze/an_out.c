@@ -4,6 +4,8 @@
  * analyze.c computes, this file stores: one prepared INSERT per table,
  * reused for every row inside the one big transaction db.c opened. Column
  * order follows analyzer/db/schema.sql; docs/schema.md says what each means.
+ * Allocations rows go through an_writer.c (a second thread); the statement
+ * AN_ST_ALLOC belongs to that thread and is never stepped here.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -34,9 +36,6 @@ static const char *const an_out_sql[AN_ST_COUNT] = {
         " peak_rss_bytes, peak_rss_ns, end_live_bytes, end_live_blocks)"
         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 };
-
-static const char *const an_leak_names[6] = {"unclassified", "definite", "indirect",
-                                             "possible", "reachable", "unclassified"};
 
 int an_out_prepare(struct an_state *st)
 {
@@ -78,31 +77,20 @@ int an_out_alloc(struct an_state *st, struct an_proc *p, const struct an_block *
                  const struct mt_rec_free *fr, uint32_t free_stack, int temporary)
 {
     if (st->opts->no_allocations) return 0;
-    sqlite3_stmt *s = st->st[AN_ST_ALLOC];
-    sqlite3_bind_int64(s, 1, b->alloc_id);
-    sqlite3_bind_int64(s, 2, p->proc_id);
-    sqlite3_bind_int64(s, 3, b->tid);
-    sqlite3_bind_int64(s, 4, (int64_t)b->addr);
-    sqlite3_bind_int64(s, 5, (int64_t)b->size);
-    sqlite3_bind_int64(s, 6, (int64_t)b->usable);
-    sqlite3_bind_text(s, 7, trace_family_name(b->family), -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 8, trace_api_name(b->api), -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 9, b->realloc);
-    sqlite3_bind_int64(s, 10, p->sites[b->site].stack);
-    sqlite3_bind_int64(s, 11, (int64_t)b->seq);
-    sqlite3_bind_int64(s, 12, (int64_t)b->t_ns);
+    struct an_arow r = {.alloc_id = b->alloc_id, .proc_id = p->proc_id, .addr = b->addr,
+                        .size = b->size, .usable = b->usable, .seq = b->seq, .t_ns = b->t_ns,
+                        .stack = p->sites[b->site].stack, .tid = b->tid, .family = b->family,
+                        .api = b->api, .realloc = b->realloc, .temporary = (uint8_t)temporary,
+                        .leak_class = b->leak_class};
     if (fr) {
-        sqlite3_bind_int64(s, 13, (int64_t)fr->c.seq);
-        sqlite3_bind_int64(s, 14, (int64_t)(fr->c.t_ns - st->start_mono_ns));
-        sqlite3_bind_int64(s, 15, fr->tid);
-        sqlite3_bind_text(s, 16, trace_api_name(fr->api), -1, SQLITE_STATIC);
-        an_bind_opt(s, 17, free_stack != 0, free_stack);
-    } else {
-        sqlite3_bind_text(s, 19, an_leak_names[b->leak_class < 6 ? b->leak_class : 0], -1,
-                          SQLITE_STATIC);
+        r.freed = 1;
+        r.free_seq = fr->c.seq;
+        r.free_ns = fr->c.t_ns - st->start_mono_ns;
+        r.free_tid = fr->tid;
+        r.free_api = fr->api;
+        r.free_stack = free_stack;
     }
-    sqlite3_bind_int(s, 18, temporary);
-    return an_out_step(st, s);
+    return an_writer_row(st, &r);
 }
 
 int an_out_timeline(struct an_state *st, struct an_proc *p)

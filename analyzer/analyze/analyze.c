@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "analyze/an_client.h"
 #include "analyze/analyze_int.h"
 #include "db/db.h"
 #include "memtrace/error.h"
@@ -96,6 +97,7 @@ static struct an_proc *an_proc_get(struct an_state *st, uint32_t pid, uint32_t g
 
 static void an_proc_free(struct an_proc *p)
 {
+    an_client_free(p);
     an_map_fini(&p->live);
     an_map_fini(&p->freed);
     an_map_fini(&p->thr);
@@ -225,6 +227,8 @@ static int an_proc_event(struct an_state *st, struct an_proc *p, const struct mt
     if (t_ns > st->max_t_ns) st->max_t_ns = t_ns;
     p->events_since_frag++;
     p->events_since_pfrag++;
+    if (h->kind >= MT_REC_POOL && h->kind <= MT_REC_CLIENT) return an_client_event(st, p, h);
+    if (p->client && (rc = an_client_pre(st, p, h)) != AN_CLIENT_PASS) return rc;
     switch (h->kind) {
     case MT_REC_PROCESS: return an_on_process(st, p, (const void *)h);
     case MT_REC_EXIT:
@@ -329,13 +333,16 @@ static int an_pass(struct an_state *st, struct trace_reader *r, struct analyze_r
     res->seq_holes = trace_reader_seq_holes(r);
     res->n_events = st->n_events;
     for (size_t i = 0; i < st->n_procs && !rc; i++) rc = an_final_proc(st, st->procs_v[i]);
-    return rc;
+    int wrc = an_writer_stop(st); /* every allocations row is in the table after this */
+    return rc ? rc : wrc;
 }
 
 static void an_state_free(struct an_state *st)
 {
+    an_writer_destroy(st); /* before an_out_finalize: it steps AN_ST_ALLOC */
     an_sym_destroy(st);
     an_out_finalize(st);
+    an_client_session_free(st);
     for (size_t i = 0; i < st->n_procs; i++) an_proc_free(st->procs_v[i]);
     free(st->procs_v);
     an_map_fini(&st->procs);
@@ -358,8 +365,8 @@ int analyze_trace(const struct analyze_opts *opts, struct analyze_result *res,
     st.start_mono_ns = trace_reader_header(r)->start_mono_ns;
     struct db_writer *w;
     if ((rc = db_create(opts->db_path, &w, &st.db, eb))) goto fail_db;
-    if (!(rc = an_out_prepare(&st)) && !(rc = an_sym_create(&st, opts->debug_paths)) &&
-        !(rc = an_pass(&st, r, res))) {
+    if (!(rc = an_out_prepare(&st)) && (opts->no_allocations || !(rc = an_writer_start(&st))) &&
+        !(rc = an_sym_create(&st, opts->debug_paths)) && !(rc = an_pass(&st, r, res))) {
         clock_gettime(CLOCK_MONOTONIC, &t1);
         res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
         st.trace_hdr = trace_reader_header(r);
@@ -367,6 +374,9 @@ int analyze_trace(const struct analyze_opts *opts, struct analyze_result *res,
     }
     an_state_free(&st);
     rc = rc ? (db_discard(w), rc) : db_finish(w, eb);
+    /* What the user waits for includes sealing the database (indexes). */
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 fail_db:
     trace_reader_close(r);
     return rc;

@@ -3,7 +3,8 @@
  *
  * analyze.c drives the pass and owns struct an_state; an_map.c is the hash
  * map every table uses; an_sym.c turns raw stacks into global, symbolized
- * stacks; an_frag.c measures external fragmentation; an_out.c writes rows.
+ * stacks; an_frag.c measures external fragmentation; an_out.c writes rows;
+ * an_writer.c writes the allocations rows from a second thread.
  * Definitions of every figure: docs/metrics.md.
  *
  * SPDX-License-Identifier: MIT
@@ -57,6 +58,7 @@ struct an_block {
     uint32_t free_stack;/* freed map: global stack of the first free */
     uint8_t family, api, realloc;
     uint8_t leak_class; /* enum mt_leak_class, 0 = not classified */
+    uint8_t client;     /* AN_BLK_* (an_client.h), 0 for plain blocks */
     uint32_t next_free; /* pool free list */
 };
 
@@ -150,6 +152,7 @@ struct an_proc {
     struct mt_rec_mallinfo mi;
     int have_mi;
     uint64_t hist_size[AN_HIST_ALL][2], hist_life[AN_HIST_ALL][2]; /* count, bytes */
+    struct an_client *client; /* owned (an_client.c): pools, checks; NULL if unused */
 };
 
 /* Statements of the output database (an_out.c). */
@@ -160,6 +163,7 @@ enum an_stmt {
 };
 
 struct an_sym; /* an_sym.c */
+struct an_writer; /* an_writer.c */
 
 struct an_state {
     const struct analyze_opts *opts;
@@ -185,6 +189,8 @@ struct an_state {
     int rc;                  /* first error of a deferred kind */
     uint64_t *frag_buf;      /* scratch for an_frag (addr, end pairs) */
     size_t frag_cap;
+    struct an_client_db *client_db; /* owned (an_client.c): its statements, NULL until used */
+    struct an_writer *writer;/* owned: allocations rows (an_writer.c); NULL without rows */
 };
 
 /* ------------------------------------------------------------ an_sym.c */
@@ -219,6 +225,32 @@ int an_out_pfrag(struct an_state *st, struct an_proc *p);
 /* Measures p now into p->pfrag. */
 int an_frag_snapshot_peak(struct an_state *st, struct an_proc *p);
 
+/* ------------------------------------------------------------ an_writer.c */
+
+/* One allocations row, as queued for the writer thread (columns of
+ * schema.sql's allocations; enums as trace ids, named when bound). */
+struct an_arow {
+    int64_t alloc_id, proc_id;
+    uint64_t addr, size, usable, seq, t_ns;
+    uint64_t free_seq, free_ns;   /* freed only */
+    uint32_t stack, free_stack;   /* global stack ids; free_stack 0 = NULL */
+    uint32_t tid, free_tid;
+    uint8_t family, api, realloc, free_api;
+    uint8_t freed;                /* 1: free_* are set; 0: leak_class is */
+    uint8_t temporary, leak_class;
+};
+
+/* Starts the writer (thread, queue, statements) into st->writer. 0 or
+ * negative; on failure an_writer_destroy() still cleans up. */
+int an_writer_start(struct an_state *st);
+/* Queues one row; waits only when the queue is full. 0 or MT_ESQLITE
+ * (a previous batch failed; eb says why). */
+int an_writer_row(struct an_state *st, const struct an_arow *row);
+/* Writes everything queued and stops the thread. 0 or MT_ESQLITE. */
+int an_writer_stop(struct an_state *st);
+/* Stops (abandoning queued rows if not stopped yet) and frees. Cannot fail. */
+void an_writer_destroy(struct an_state *st);
+
 /* ------------------------------------------------------------ an_final.c */
 
 /* Ends p: live blocks become leaks per class, rows for its sites,
@@ -232,6 +264,9 @@ int an_ev_alloc(struct an_state *st, struct an_proc *p, const struct mt_rec_allo
 int an_ev_free(struct an_state *st, struct an_proc *p, const struct mt_rec_free *r);
 int an_ev_error(struct an_state *st, struct an_proc *p, const struct mt_rec_error *r);
 int an_ev_leak(struct an_state *st, struct an_proc *p, const struct mt_rec_leak *r);
+/* The site of p's local stack id, created on first use; NULL on ENOMEM. */
+struct an_site *an_site_get(struct an_state *st, struct an_proc *p, uint32_t local,
+                            uint32_t *site_idx);
 /* Global stack id of p's local stack id (0 when unknown). */
 uint32_t an_stack_global(struct an_state *st, const struct an_proc *p, uint32_t local);
 struct an_thread *an_thread_get(struct an_state *st, struct an_proc *p, uint32_t tid);
