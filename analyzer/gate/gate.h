@@ -199,6 +199,7 @@ struct gate_policy {
 /* What the program did (root process) and the session figures. */
 struct gate_session {
     char program[256];  /* command line */
+    char exe[4096];     /* root process executable, "" if unknown */
     int64_t peak_heap;  /* session peak, -1 if unknown */
     int exited;         /* 1 exited normally, 0 otherwise */
     int exit_status;    /* when exited */
@@ -210,7 +211,9 @@ struct gate_session {
     int64_t dropped; /* events dropped in --lossy mode */
 };
 
-/* Reads the session row and the root process. 0 or MT_ESQLITE, eb filled. */
+/* Reads the session row and the root process: the last exec generation of
+ * session.root_pid (the program's own exit status; a forked child's is
+ * not). 0 or MT_ESQLITE, eb filled. */
 int gate_session_read(sqlite3 *db, struct gate_session *s, struct mt_errbuf *eb);
 
 struct gate_verdict {

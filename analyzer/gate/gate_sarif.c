@@ -157,7 +157,7 @@ static const char *gate_sarif_base(enum gate_base b)
     return b == GATE_BASE_NEW ? "new" : b == GATE_BASE_GROWN ? "updated" : "unchanged";
 }
 
-static void gate_sarif_result(FILE *out, const struct gate_finding *f,
+static void gate_sarif_result(FILE *out, const struct gate_finding *f, const char *exe,
                               const struct gate_out_opts *o)
 {
     const char *root = o->source_root;
@@ -170,17 +170,22 @@ static void gate_sarif_result(FILE *out, const struct gate_finding *f,
             gate_rule(f->rule)->id, (int)f->rule, f->fails ? "error" : "note");
     gate_json_str(out, m);
     fputs("},\"locations\":[{", out);
-    if (fr && gate_sarif_phys(out, fr, root)) fputc(',', out);
+    if (fr && gate_sarif_phys(out, fr, root))
+        fputc(',', out);
+    else if (exe[0] && gate_sarif_phys(out, &(struct gate_frame){.module = (char *)exe}, root))
+        fputc(',', out); /* no frame to show: code scanning still needs an artifact */
     fputs("\"logicalLocations\":[{\"kind\":\"function\",\"name\":", out);
     gate_json_str(out, fr && fr->function ? fr->function : "??");
     fprintf(out, "}]}],\"partialFingerprints\":{\"memtraceSite/v1\":\"%016" PRIx64 "\"}",
             f->fingerprint);
     if (f->base != GATE_BASE_NONE)
         fprintf(out, ",\"baselineState\":\"%s\"", gate_sarif_base(f->base));
-    fputs(",\"codeFlows\":[", out);
-    gate_sarif_flow(out, &f->stack, gate_rule_is_leak(f->rule) ? "allocation" : "the bad call",
-                    root);
-    fputs("]", out);
+    if (f->stack.n) { /* a threadFlow needs at least one location */
+        fputs(",\"codeFlows\":[", out);
+        gate_sarif_flow(out, &f->stack, gate_rule_is_leak(f->rule) ? "allocation" : "the bad call",
+                        root);
+        fputs("]", out);
+    }
     int first = 1;
     if (f->alloc_stack.n || f->free_stack.n) {
         fputs(",\"relatedLocations\":[", out);
@@ -224,7 +229,7 @@ int gate_sarif_write(const char *path, const struct gate_findings *f, const stru
     for (size_t i = 0; i < f->n; i++) {
         if (f->v[i].supp_idx >= 0) continue;
         fputs(n++ ? ",\n" : "\n", out);
-        gate_sarif_result(out, &f->v[i], o);
+        gate_sarif_result(out, &f->v[i], ss->exe, o);
     }
     fputs("\n]}]}\n", out);
     int rc = ferror(out) ? -EIO : 0;

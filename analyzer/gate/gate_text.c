@@ -102,7 +102,7 @@ static const char *gate_tag(const struct gate_finding *f)
 }
 
 static void gate_finding_print(FILE *out, const struct gate_finding *f, const struct gate_supps *s,
-                               const struct gate_out_opts *o)
+                               int n_processes, const struct gate_out_opts *o)
 {
     char d[256], b[32], c[32];
     gate_describe(f, d, sizeof d);
@@ -114,7 +114,10 @@ static void gate_finding_print(FILE *out, const struct gate_finding *f, const st
     else if (f->base == GATE_BASE_GROWN)
         fprintf(out, " (site grew from %" PRIu64 " to %" PRIu64 " since the baseline)",
                 f->base_count, f->key_count);
-    if (f->n_procs > 1) fprintf(out, " [%d processes]", f->n_procs);
+    if (f->n_procs > 1)
+        fprintf(out, " [%d processes]", f->n_procs);
+    else if (n_processes > 1)
+        fprintf(out, " [pid %d]", f->pid);
     fputs(" at ", out);
     gate_stack_print(out, &f->stack, o->n_frames, o->source_root);
     if (f->alloc_stack.n) {
@@ -174,7 +177,7 @@ void gate_text_write(FILE *out, const struct gate_findings *f, const struct gate
     for (size_t i = 0; i < f->n; i++) {
         const struct gate_finding *x = &f->v[i];
         if ((x->supp_idx >= 0 || x->base == GATE_BASE_OLD) && !o->verbose) continue;
-        gate_finding_print(out, x, s, o);
+        gate_finding_print(out, x, s, ss->n_processes, o);
     }
     gate_supp_summary(out, s, v, o->verbose);
     if (!ss->leak_scan)

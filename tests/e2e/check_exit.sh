@@ -29,6 +29,15 @@ mt_check both -- "$TGT/gate_sites" a exit=5
 expect_rc both 1
 assert_contains "$T/both.out" "the program exited with 5" "both named"
 
+# a forked child's leak is judged; its own exit status is not the program's
+mt_check fork -- "$TGT/gate_sites" fork
+expect_rc fork 1
+# (the function name is not asserted: the analyzer sometimes sees the child
+# before its parent and then cannot symbolize the child's frames)
+assert_contains "$T/fork.out" "FAIL leak-definite: 48 B in 1 block definitely lost" "child leak"
+assert_contains "$T/fork.out" "[pid " "child's pid named"
+if grep -q "the program exited" "$T/fork.out"; then fail "a child's status is not the program's"; fi
+
 # --max-peak with suffixes: the clean run's peak is a few hundred bytes
 mt_check peak_ok --max-peak 1M -- "$TGT/gate_sites"
 expect_rc peak_ok 0
@@ -52,4 +61,7 @@ echo "not a database" >"$T/junk.db"
 mt_check junk "$T/junk.db"
 expect_rc junk 125
 [ "$(wc -l <"$T/junk.err")" -eq 1 ] || fail "one error line expected for a bad database"
+mt_check nowrite --sarif "$T/no/such/dir/x.sarif" -- "$TGT/gate_sites"
+expect_rc nowrite 125
+assert_contains "$T/nowrite.err" "memtrace check: --sarif" "output failure named"
 pass

@@ -6,6 +6,8 @@
  *   a       leak 32 bytes from gate_site_a()    (definitely lost)
  *   b       leak 48 bytes from gate_site_b()    (definitely lost)
  *   keep    keep 100 bytes in a global          (still reachable)
+ *   fork    fork a child that leaks 48 bytes from gate_site_b() and
+ *           exits 7; the parent waits for it and goes on
  *   exit=N  exit(N) at once
  *   segv    die of SIGSEGV (no leak scan: live blocks are unclassified)
  * With no argument it frees everything it allocates and exits 0 (clean).
@@ -17,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static void *volatile sink; /* holds each block until its pointer is dropped */
 static void *kept;          /* still reachable through this global */
@@ -33,6 +37,18 @@ __attribute__((noinline)) void gate_site_b(void)
     sink = NULL;
 }
 
+/* A child that leaks and fails; the parent only waits. */
+static void gate_fork(void)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        gate_site_b();
+        exit(7);
+    }
+    if (pid > 0) waitpid(pid, NULL, 0);
+}
+
 int main(int argc, char **argv)
 {
     void *tmp = malloc(256); /* a clean run still allocates and frees */
@@ -44,6 +60,8 @@ int main(int argc, char **argv)
             gate_site_b();
         else if (!strcmp(argv[i], "keep"))
             kept = malloc(100);
+        else if (!strcmp(argv[i], "fork"))
+            gate_fork();
         else if (!strncmp(argv[i], "exit=", 5))
             exit(atoi(argv[i] + 5));
         else if (!strcmp(argv[i], "segv"))

@@ -48,8 +48,8 @@ static sqlite3 *db_new(void)
     sqlite3 *db;
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
     sql(db, "%s", db_schema_sql);
-    sql(db, "INSERT INTO session (id, command, argv, n_processes, peak_heap_bytes)"
-            " VALUES (1, 'prog', 'prog -x', 2, 5000)");
+    sql(db, "INSERT INTO session (id, command, argv, n_processes, peak_heap_bytes, root_pid)"
+            " VALUES (1, 'prog', 'prog -x', 2, 5000, 100)");
     sql(db, "INSERT INTO processes (proc_id, pid, gen, exe, argv, end_how, exit_status,"
             " normal_exit, leak_scan) VALUES (1, 100, 0, '/nonexistent/prog', 'prog -x',"
             " 'exited', 0, 1, 1), (2, 101, 0, '/nonexistent/prog', 'prog -x', 'exited', 0, 1, 1)");
@@ -369,6 +369,11 @@ static void test_gate_max_peak_and_program_status(void **state)
     assert_false(j.v.failed);
     assert_false(j.ss.program_failed);
     judged_free(&j);
+    /* a forked child's failure is not the program's */
+    sql(db, "UPDATE processes SET exit_status = 9 WHERE proc_id = 2");
+    judge(db, NULL, 0, &p, &j);
+    assert_false(j.ss.program_failed);
+    judged_free(&j);
     p.max_peak = 4999;
     sql(db, "UPDATE processes SET end_how = 'signaled', exit_signal = 11 WHERE proc_id = 1");
     judge(db, NULL, 0, &p, &j);
@@ -436,6 +441,25 @@ static void test_gate_writers_produce_files(void **state)
     sqlite3_close(db);
 }
 
+static void test_gate_load_fault_reports_sqlite_error(void **state)
+{
+    (void)state;
+    sqlite3 *db = db_standard();
+    struct gate_findings f = {0};
+    struct mt_errbuf eb = {""};
+    sql(db, "DROP VIEW errors_readable; DROP TABLE errors");
+    assert_int_equal(gate_load(db, &f, &eb), MT_ESQLITE);
+    assert_non_null(strstr(eb.msg, "errors"));
+    gate_findings_free(&f);
+    sqlite3_close(db);
+    db = db_standard();
+    sql(db, "DROP VIEW stack_trace");
+    assert_int_equal(gate_load(db, &f, &eb), MT_ESQLITE);
+    assert_int_equal(f.n, 0);
+    gate_findings_free(&f);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_gate_max_peak_and_program_status),
         cmocka_unit_test(test_gate_lsan_string_read_from_target_elf),
         cmocka_unit_test(test_gate_writers_produce_files),
+        cmocka_unit_test(test_gate_load_fault_reports_sqlite_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
