@@ -41,8 +41,10 @@
 
 #include "collect/collect.h"
 #include "collect/collect_session.h"
+#include "live/live.h"
 #include "memtrace/error.h"
 #include "trace/trace.h"
+#include "tui.h"
 
 /* Written by the analysis engineer; absent while the analyzer is not linked. */
 int analyze_after_run(const char *trace_path, int argc, char **argv) __attribute__((weak));
@@ -57,6 +59,7 @@ struct run_opts {
     int lossy, free_stacks, no_follow_fork, no_analyze;
     uint32_t period_us;
     const char *program_output; /* --program-output, NULL: inherit */
+    int live, no_live;        /* --live: the view; --no-live: no aggregator/socket */
     char **prog_argv;         /* borrowed from argv */
     int n_opts;               /* argv[0 .. n_opts) are memtrace's: the verb and options */
 };
@@ -77,6 +80,9 @@ static void run_usage(FILE *f)
             "  --sample-period MS      RSS and mallinfo sample period (default 10)\n"
             "  --program-output FILE   send the program's stdout and stderr to FILE\n"
             "  --no-analyze            only record; print the trace path\n"
+            "  --live                  show the live view while the program runs (its\n"
+            "                          output goes to --program-output, default <trace>.out)\n"
+            "  --no-live               no live aggregation (memtrace top cannot attach)\n"
             "  --db FILE, --summary, --no-summary, --no-allocations, --debug-path DIR\n"
             "                          passed to the analysis (memtrace analyze --help)\n",
             RUN_DEFAULT_DEPTH);
@@ -97,13 +103,14 @@ static int run_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 static int run_parse(int argc, char **argv, struct run_opts *o)
 {
     enum { RUN_OPT_DEPTH = 256, RUN_OPT_LOSSY, RUN_OPT_FREE, RUN_OPT_NOFOLLOW, RUN_OPT_PERIOD,
-           RUN_OPT_POUT, RUN_OPT_NOAN, RUN_OPT_HELP, RUN_OPT_ANALYZE };
+           RUN_OPT_POUT, RUN_OPT_NOAN, RUN_OPT_HELP, RUN_OPT_ANALYZE, RUN_OPT_LIVE, RUN_OPT_NOLIVE };
     static const struct option longs[] = {
         {"depth", required_argument, 0, RUN_OPT_DEPTH}, {"lossy", no_argument, 0, RUN_OPT_LOSSY},
         {"free-stacks", no_argument, 0, RUN_OPT_FREE}, {"no-follow-fork", no_argument, 0, RUN_OPT_NOFOLLOW},
         {"sample-period", required_argument, 0, RUN_OPT_PERIOD},
         {"program-output", required_argument, 0, RUN_OPT_POUT},
         {"no-analyze", no_argument, 0, RUN_OPT_NOAN}, {"help", no_argument, 0, RUN_OPT_HELP},
+        {"live", no_argument, 0, RUN_OPT_LIVE}, {"no-live", no_argument, 0, RUN_OPT_NOLIVE},
         /* analysis options: left in argv for analyze_after_run (cmd_analyze.c) */
         {"db", required_argument, 0, RUN_OPT_ANALYZE},
         {"debug-path", required_argument, 0, RUN_OPT_ANALYZE},
@@ -135,6 +142,8 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
             break;
         case RUN_OPT_POUT: o->program_output = optarg; break;
         case RUN_OPT_NOAN: o->no_analyze = 1; break;
+        case RUN_OPT_LIVE: o->live = 1; break;
+        case RUN_OPT_NOLIVE: o->no_live = 1; break;
         case RUN_OPT_ANALYZE: break;
         case 'h':
         case RUN_OPT_HELP: run_usage(stdout); return -1;
@@ -146,6 +155,10 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
     if (optind >= argc)
         return cli_error(CLI_EXIT_USAGE, "run", "no program given (memtrace run -- prog args)");
     o->prog_argv = argv + optind;
+    if (o->live && o->no_live)
+        return cli_error(CLI_EXIT_USAGE, "run", "--live and --no-live exclude each other");
+    if (o->live && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
+        return cli_error(CLI_EXIT_USAGE, "run", "--live needs a terminal");
     o->n_opts = optind;
     return 0;
 }
@@ -254,7 +267,8 @@ static uint64_t run_clock_ns(clockid_t id)
 }
 
 /* MT_REC_SESSION: the program's command line and the options. */
-static int run_write_session(struct trace_writer *w, const struct run_opts *o)
+static int run_write_session(struct trace_writer *w, struct live_agg *agg,
+                             const struct run_opts *o)
 {
     size_t argv_len = 0;
     for (char **a = o->prog_argv; *a; a++) argv_len += strlen(*a) + 1;
@@ -270,6 +284,7 @@ static int run_write_session(struct trace_writer *w, const struct run_opts *o)
     char *p = (char *)(s + 1);
     for (char **a = o->prog_argv; *a; a++) p = stpcpy(p, *a) + 1;
     int rc = trace_writer_block(w, 0, 0, MT_RING_COLLECTOR, s, len);
+    if (agg) live_agg_feed(agg, 0, 0, MT_RING_COLLECTOR, s, len);
     free(s);
     return rc;
 }
@@ -309,6 +324,10 @@ struct run_session {
     struct run_child child;
     struct trace_writer *w;   /* owned */
     struct collector *c;      /* owned */
+    struct live_agg *agg;     /* owned, NULL with --no-live */
+    struct live_server *srv;  /* owned: <dir>/live.sock for memtrace top */
+    struct tui_live *view;    /* owned: --live */
+    char out_tmp[PATH_MAX];   /* --live default output, renamed to <trace>.out */
 };
 
 /* Opens the trace (header + SESSION) and starts the collector. 0 or the
@@ -329,14 +348,26 @@ static int run_start_trace(struct run_session *s, const struct run_opts *o, cons
     };
     int rc = trace_writer_open(s->trace, &h, &s->w);
     if (rc) return cli_error(CLI_EXIT_ERROR, "run", "%s: %s", s->trace, mt_strerror(rc));
-    rc = run_write_session(s->w, o);
+    if (!o->no_live && !(s->agg = live_agg_create(h.start_mono_ns)))
+        return cli_error(CLI_EXIT_ERROR, "run", "%s", strerror(ENOMEM));
+    rc = run_write_session(s->w, s->agg, o);
     struct collect_opts co = {
         .session_dir = s->dir, .w = s->w, .sample_period_us = o->period_us, .warn = run_warn,
+        .on_block = s->agg ? live_agg_on_block : NULL, .block_ctx = s->agg,
     };
     if (!rc) rc = collect_create(&co, &s->c);
     if (!rc) rc = collect_start(s->c);
     if (rc) return cli_error(CLI_EXIT_ERROR, "run", "cannot start the collector: %s",
                              mt_strerror(rc));
+    if (s->out_tmp[0]) { /* --live's default output: <trace>.out */
+        char out[PATH_MAX + 8];
+        snprintf(out, sizeof out, "%s.out", s->trace);
+        rename(s->out_tmp, out); /* same directory; on failure the output keeps its name */
+    }
+    if (s->agg && (rc = live_server_start(s->dir, s->agg, &s->srv)))
+        cli_error(0, "run", "no live socket (memtrace top cannot attach): %s", mt_strerror(rc));
+    if (o->live && (rc = tui_live_start(s->agg, &s->view)))
+        return cli_error(CLI_EXIT_ERROR, "run", "cannot start the live view: %s", mt_strerror(rc));
     return 0;
 }
 
@@ -348,11 +379,17 @@ static int run_prepare(struct run_session *s, const struct run_opts *o, const ch
     struct mt_errbuf eb = {{0}};
     if (collect_session_mkdir(s->dir, sizeof s->dir, &eb))
         return cli_error(CLI_EXIT_ERROR, "run", "%s", eb.msg);
-    if (o->program_output) {
-        s->out_fd = open(o->program_output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const char *pout = o->program_output;
+    if (o->live && !pout) { /* the screen is the view's: output to <trace>.out */
+        if (o->out) snprintf(s->out_tmp, sizeof s->out_tmp, "%s.out", o->out);
+        else snprintf(s->out_tmp, sizeof s->out_tmp, "memtrace.%d.out", (int)getpid());
+        pout = s->out_tmp;
+    }
+    if (pout) {
+        s->out_fd = open(pout, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (o->out) s->out_tmp[0] = '\0'; /* already <trace>.out */
         if (s->out_fd < 0)
-            return cli_error(CLI_EXIT_ERROR, "run", "%s: %s", o->program_output,
-                             strerror(errno));
+            return cli_error(CLI_EXIT_ERROR, "run", "%s: %s", pout, strerror(errno));
     }
     struct collect_env_opts eo = {
         .session_dir = s->dir, .preload = preload, .collector_pid = (uint32_t)getpid(),
@@ -373,6 +410,9 @@ static int run_prepare(struct run_session *s, const struct run_opts *o, const ch
 static void run_cleanup(struct run_session *s)
 {
     collect_destroy(s->c);
+    tui_live_wait(s->view);
+    live_server_stop(s->srv);
+    live_agg_destroy(s->agg);
     if (s->w) trace_writer_close(s->w);
     if (s->dir[0]) collect_session_rmdir(s->dir);
     collect_session_env_free(s->env);
@@ -387,6 +427,9 @@ static int run_finish_trace(struct run_session *s, int *status)
 {
     *status = run_wait_all(s->c, s->child.pid);
     int rc = collect_finish(s->c);
+    if (s->agg) live_agg_finish(s->agg); /* the view shows the final state */
+    tui_live_wait(s->view);              /* ... until the user quits it */
+    s->view = NULL;
     struct mt_rec_stats st = {
         .hdr = {.kind = MT_REC_STATS, .len = sizeof st},
         .t_ns = run_clock_ns(CLOCK_MONOTONIC),
