@@ -374,9 +374,9 @@ static int check_load_baseline(const char *path, struct gate_findings *cur)
         gate_findings_free(&base);
         return cli_error(CLI_EXIT_ERROR, "check", "--baseline %s: %s", path, eb.msg);
     }
-    gate_baseline_apply(cur, &base);
+    rc = gate_baseline_apply(cur, &base);
     gate_findings_free(&base);
-    return 0;
+    return rc ? cli_error(CLI_EXIT_ERROR, "check", "--baseline %s: out of memory", path) : 0;
 }
 
 /* Writes the reports. 0 or a reported exit code. */

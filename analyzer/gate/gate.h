@@ -187,8 +187,8 @@ int gate_lsan_read(const char *path, char **out, struct mt_errbuf *eb);
 /* Marks each finding of cur NEW, GROWN or OLD against base, comparing
  * totals per rule and site key (design note 1): more blocks, bytes or
  * error occurrences than the baseline is growth. Sets new_bytes: the
- * growth in bytes, counted once per key. Cannot fail. */
-void gate_baseline_apply(struct gate_findings *cur, const struct gate_findings *base);
+ * growth in bytes, counted once per key. 0 or -ENOMEM. */
+int gate_baseline_apply(struct gate_findings *cur, const struct gate_findings *base);
 
 struct gate_policy {
     unsigned fail_mask;       /* rules that fail */

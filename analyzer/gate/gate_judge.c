@@ -10,47 +10,82 @@
  */
 #include "gate/gate.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "memtrace/error.h"
 
 /* ------------------------------------------------------------ baseline */
 
-/* A baseline finding with the same rule and key (it carries the key's
- * totals), or NULL. Linear: findings are leaking sites, few in practice. */
-static const struct gate_finding *gate_base_find(const struct gate_findings *base,
-                                                 const struct gate_finding *f)
+/* The totals of one (rule, key): every finding carries its key's. */
+struct gate_keytot {
+    unsigned rule;
+    uint64_t key, count, bytes;
+    int claimed; /* growth already counted in new_bytes */
+};
+
+static int gate_cmp_keytot(const void *a, const void *b)
 {
-    for (size_t i = 0; i < base->n; i++)
-        if (base->v[i].rule == f->rule && base->v[i].key == f->key) return &base->v[i];
-    return NULL;
+    const struct gate_keytot *x = a, *y = b;
+    if (x->rule != y->rule) return x->rule < y->rule ? -1 : 1;
+    return x->key < y->key ? -1 : x->key > y->key;
 }
 
-/* 1 if no earlier finding of cur[0..i) has the rule and key of cur[i]. */
-static int gate_first_of_key(const struct gate_findings *cur, size_t i)
+/* One entry per (rule, key) of f, sorted for bsearch. Owned by the
+ * caller; NULL when out of memory (or f is empty: *n = 0). */
+static struct gate_keytot *gate_keytots(const struct gate_findings *f, size_t *n)
 {
-    for (size_t j = 0; j < i; j++)
-        if (cur->v[j].rule == cur->v[i].rule && cur->v[j].key == cur->v[i].key) return 0;
-    return 1;
+    *n = 0;
+    struct gate_keytot *t = f->n ? malloc(f->n * sizeof *t) : NULL;
+    if (!t) return NULL;
+    for (size_t i = 0; i < f->n; i++)
+        t[i] = (struct gate_keytot){f->v[i].rule, f->v[i].key, f->v[i].key_count, f->v[i].key_bytes,
+                                    0};
+    qsort(t, f->n, sizeof *t, gate_cmp_keytot);
+    size_t w = 0;
+    for (size_t i = 0; i < f->n; i++)
+        if (!w || gate_cmp_keytot(&t[w - 1], &t[i])) t[w++] = t[i];
+    *n = w;
+    return t;
 }
 
-void gate_baseline_apply(struct gate_findings *cur, const struct gate_findings *base)
+static struct gate_keytot *gate_keytot_find(struct gate_keytot *t, size_t n,
+                                            const struct gate_finding *f)
 {
+    struct gate_keytot k = {.rule = f->rule, .key = f->key};
+    return n ? bsearch(&k, t, n, sizeof *t, gate_cmp_keytot) : NULL;
+}
+
+int gate_baseline_apply(struct gate_findings *cur, const struct gate_findings *base)
+{
+    size_t nb, nc;
+    struct gate_keytot *bt = gate_keytots(base, &nb), *ct = gate_keytots(cur, &nc);
+    if ((base->n && !bt) || (cur->n && !ct)) {
+        free(bt), free(ct);
+        return -ENOMEM;
+    }
     for (size_t i = 0; i < cur->n; i++) {
         struct gate_finding *f = &cur->v[i];
-        const struct gate_finding *b = gate_base_find(base, f);
+        const struct gate_keytot *b = gate_keytot_find(bt, nb, f);
         if (!b) {
             f->base = GATE_BASE_NEW;
             continue;
         }
-        f->base_count = b->key_count;
-        f->base_bytes = b->key_bytes;
-        int grown = f->key_count > b->key_count || f->key_bytes > b->key_bytes;
+        f->base_count = b->count;
+        f->base_bytes = b->bytes;
+        int grown = f->key_count > b->count || f->key_bytes > b->bytes;
         f->base = grown ? GATE_BASE_GROWN : GATE_BASE_OLD;
         f->new_bytes = 0;
-        if (grown && gate_rule_is_leak(f->rule) && gate_first_of_key(cur, i))
-            f->new_bytes = f->key_bytes > b->key_bytes ? f->key_bytes - b->key_bytes : 0;
+        struct gate_keytot *c = gate_keytot_find(ct, nc, f);
+        if (grown && gate_rule_is_leak(f->rule) && c && !c->claimed) {
+            f->new_bytes = f->key_bytes > b->bytes ? f->key_bytes - b->bytes : 0;
+            c->claimed = 1; /* the growth counts once per key */
+        }
     }
+    free(bt);
+    free(ct);
+    return 0;
 }
 
 /* ------------------------------------------------------------ session */

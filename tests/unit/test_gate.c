@@ -311,7 +311,7 @@ static void baseline_case(int a_bytes, int with_b, enum gate_base want_a, int wa
     assert_int_equal(gate_session_read(cur, &j.ss, &eb), 0);
     assert_int_equal(gate_load(cur, &j.f, &eb), 0);
     gate_supp_apply(&j.s, &j.f);
-    gate_baseline_apply(&j.f, &bf);
+    assert_int_equal(gate_baseline_apply(&j.f, &bf), 0);
     gate_judge(&j.f, &policy_default, &j.ss, &j.v);
     const struct gate_finding *a = find(&j, GATE_R_LEAK_DEFINITE, "make_a");
     assert_int_equal(a->base, want_a);
@@ -441,6 +441,46 @@ static void test_gate_writers_produce_files(void **state)
     sqlite3_close(db);
 }
 
+/* Errors: old while the count per key does not grow; suppressible through
+ * the allocation stack. */
+static void test_gate_error_baseline_and_alloc_stack_suppression(void **state)
+{
+    (void)state;
+    sqlite3 *base = db_new(), *cur = db_new();
+    db_stack(base, 3, "release@/old/b.c:9@1|main@/old/main.c:11@1");
+    db_error(base, 5, "double_free", 3, 0);
+    db_stack(cur, 3, "release@/src/b.c:20@1|main@/src/main.c:11@1");
+    db_stack(cur, 4, "alloc_in_lib@/lib/x.c:5@2|main@/src/main.c:10@1");
+    db_error(cur, 5, "double_free", 3, 4);
+    struct gate_findings bf = {0};
+    struct mt_errbuf eb = {""};
+    assert_int_equal(gate_load(base, &bf, &eb), 0);
+    struct judged j;
+    judge(cur, NULL, 0, &policy_default, &j);
+    assert_int_equal(gate_baseline_apply(&j.f, &bf), 0);
+    gate_judge(&j.f, &policy_default, &j.ss, &j.v);
+    assert_int_equal(j.f.v[0].base, GATE_BASE_OLD);
+    assert_false(j.v.failed);
+    judged_free(&j);
+    db_error(cur, 6, "double_free", 3, 4); /* the same call fails once more */
+    judge(cur, NULL, 0, &policy_default, &j);
+    assert_int_equal(gate_baseline_apply(&j.f, &bf), 0);
+    gate_judge(&j.f, &policy_default, &j.ss, &j.v);
+    assert_int_equal(j.f.n, 1);
+    assert_int_equal(j.f.v[0].count, 2);
+    assert_int_equal(j.f.v[0].base, GATE_BASE_GROWN);
+    assert_true(j.v.failed);
+    judged_free(&j);
+    /* matched through the allocation stack only */
+    judge(cur, "double-free:alloc_in_lib\n", 0, &policy_default, &j);
+    assert_int_equal(j.f.v[0].supp_idx, 0);
+    assert_false(j.v.failed);
+    judged_free(&j);
+    gate_findings_free(&bf);
+    sqlite3_close(base);
+    sqlite3_close(cur);
+}
+
 static void test_gate_load_fault_reports_sqlite_error(void **state)
 {
     (void)state;
@@ -475,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_gate_max_peak_and_program_status),
         cmocka_unit_test(test_gate_lsan_string_read_from_target_elf),
         cmocka_unit_test(test_gate_writers_produce_files),
+        cmocka_unit_test(test_gate_error_baseline_and_alloc_stack_suppression),
         cmocka_unit_test(test_gate_load_fault_reports_sqlite_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
