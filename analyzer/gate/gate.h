@@ -209,6 +209,7 @@ struct gate_session {
     int leak_scan;   /* 1 if every process's leak scan completed */
     int truncated;   /* the trace ended inside a frame */
     int64_t dropped; /* events dropped in --lossy mode */
+    double seconds;  /* session duration */
 };
 
 /* Reads the session row and the root process: the last exec generation of

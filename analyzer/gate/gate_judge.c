@@ -98,7 +98,8 @@ int gate_session_read(sqlite3 *db, struct gate_session *s, struct mt_errbuf *eb)
         " coalesce(p.exit_signal, 0), coalesce(s.n_processes, 0),"
         " (SELECT count(*) = sum(coalesce(leak_scan, 0)) FROM processes"
         "  WHERE coalesce(end_how, '') != 'exec'),"
-        " coalesce(s.truncated, 0), coalesce(s.dropped, 0), coalesce(p.exe, '')"
+        " coalesce(s.truncated, 0), coalesce(s.dropped, 0), coalesce(p.exe, ''),"
+        " coalesce(s.duration_ns, 0)"
         " FROM session s LEFT JOIN processes p"
         "  ON p.pid = s.root_pid OR (s.root_pid IS NULL AND p.parent_proc_id IS NULL)"
         " ORDER BY p.gen DESC, p.proc_id LIMIT 1";
@@ -117,6 +118,7 @@ int gate_session_read(sqlite3 *db, struct gate_session *s, struct mt_errbuf *eb)
         s->truncated = sqlite3_column_int(st, 7);
         s->dropped = sqlite3_column_int64(st, 8);
         snprintf(s->exe, sizeof s->exe, "%s", (const char *)sqlite3_column_text(st, 9));
+        s->seconds = (double)sqlite3_column_int64(st, 10) / 1e9;
         s->exited = !how || strcmp((const char *)how, "signaled");
         s->program_failed = !s->exited || s->exit_status != 0;
     }

@@ -124,8 +124,8 @@ static void gate_junit_head(FILE *out, int tests, int failures, const struct gat
             "<testsuite name=\"memtrace check\" timestamp=\"%s\" hostname=\"",
             ts);
     gate_xml(out, host);
-    fprintf(out, "\" tests=\"%d\" failures=\"%d\" errors=\"0\" time=\"0\">\n  <properties>\n",
-            tests, failures);
+    fprintf(out, "\" tests=\"%d\" failures=\"%d\" errors=\"0\" time=\"%.3f\">\n  <properties>\n",
+            tests, failures, ss->seconds);
     fputs("    <property name=\"program\" value=\"", out);
     gate_xml(out, ss->program);
     fprintf(out,
