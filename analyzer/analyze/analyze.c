@@ -27,7 +27,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "analyze/an_client.h"
 #include "analyze/analyze_int.h"
 #include "db/db.h"
 #include "memtrace/error.h"
@@ -97,7 +96,6 @@ static struct an_proc *an_proc_get(struct an_state *st, uint32_t pid, uint32_t g
 
 static void an_proc_free(struct an_proc *p)
 {
-    an_client_free(p);
     an_map_fini(&p->live);
     an_map_fini(&p->freed);
     an_map_fini(&p->thr);
@@ -227,8 +225,6 @@ static int an_proc_event(struct an_state *st, struct an_proc *p, const struct mt
     if (t_ns > st->max_t_ns) st->max_t_ns = t_ns;
     p->events_since_frag++;
     p->events_since_pfrag++;
-    if (h->kind >= MT_REC_POOL && h->kind <= MT_REC_CLIENT) return an_client_event(st, p, h);
-    if (p->client && (rc = an_client_pre(st, p, h)) != AN_CLIENT_PASS) return rc;
     switch (h->kind) {
     case MT_REC_PROCESS: return an_on_process(st, p, (const void *)h);
     case MT_REC_EXIT:
@@ -342,7 +338,6 @@ static void an_state_free(struct an_state *st)
     an_writer_destroy(st); /* before an_out_finalize: it steps AN_ST_ALLOC */
     an_sym_destroy(st);
     an_out_finalize(st);
-    an_client_session_free(st);
     for (size_t i = 0; i < st->n_procs; i++) an_proc_free(st->procs_v[i]);
     free(st->procs_v);
     an_map_fini(&st->procs);

@@ -58,7 +58,6 @@ struct an_block {
     uint32_t free_stack;/* freed map: global stack of the first free */
     uint8_t family, api, realloc;
     uint8_t leak_class; /* enum mt_leak_class, 0 = not classified */
-    uint8_t client;     /* AN_BLK_* (an_client.h), 0 for plain blocks */
     uint32_t next_free; /* pool free list */
 };
 
@@ -152,7 +151,6 @@ struct an_proc {
     struct mt_rec_mallinfo mi;
     int have_mi;
     uint64_t hist_size[AN_HIST_ALL][2], hist_life[AN_HIST_ALL][2]; /* count, bytes */
-    struct an_client *client; /* owned (an_client.c): pools, checks; NULL if unused */
 };
 
 /* Statements of the output database (an_out.c). */
@@ -189,7 +187,6 @@ struct an_state {
     int rc;                  /* first error of a deferred kind */
     uint64_t *frag_buf;      /* scratch for an_frag (addr, end pairs) */
     size_t frag_cap;
-    struct an_client_db *client_db; /* owned (an_client.c): its statements, NULL until used */
     struct an_writer *writer;/* owned: allocations rows (an_writer.c); NULL without rows */
 };
 
@@ -264,9 +261,6 @@ int an_ev_alloc(struct an_state *st, struct an_proc *p, const struct mt_rec_allo
 int an_ev_free(struct an_state *st, struct an_proc *p, const struct mt_rec_free *r);
 int an_ev_error(struct an_state *st, struct an_proc *p, const struct mt_rec_error *r);
 int an_ev_leak(struct an_state *st, struct an_proc *p, const struct mt_rec_leak *r);
-/* The site of p's local stack id, created on first use; NULL on ENOMEM. */
-struct an_site *an_site_get(struct an_state *st, struct an_proc *p, uint32_t local,
-                            uint32_t *site_idx);
 /* Global stack id of p's local stack id (0 when unknown). */
 uint32_t an_stack_global(struct an_state *st, const struct an_proc *p, uint32_t local);
 struct an_thread *an_thread_get(struct an_state *st, struct an_proc *p, uint32_t tid);
