@@ -170,6 +170,10 @@ void hook_guard_free(void *p)
 
 void hook_alloc_done(void *p, size_t size, uint8_t family, uint8_t api, uint16_t flags)
 {
+    if (MT_UNLIKELY(atomic_load_explicit(&client_paused, memory_order_relaxed))) {
+        live_insert((uint64_t)p, size, 0, family, LIVE_F_UNTRACED); /* memtrace_pause() */
+        return;
+    }
     int saved = errno;
     tls_state.guard++;
     hook_mallinfo_check();

@@ -509,6 +509,7 @@ static void leak_classify(struct leak_scan *s)
         for (uint32_t r = 0; t->has_regs && r < NGREG; r++)
             leak_graph_root_word(&s->g, t->regs[r]);
     }
+    client_leak_roots(&s->g); /* memtrace_ignore_object()'s blocks (client.c) */
     leak_read_maps(s, "/proc/self/smaps", leak_vma_root);
     leak_graph_mark(&s->g);
     leak_graph_cliques(&s->g);

@@ -4,7 +4,9 @@
  * Every allocation the hooks see is inserted here and every release removes
  * it; a release of an address that is not live is a NOT_LIVE error, and the
  * family stored with the block detects mismatched releases. The exit-time
- * leak scan (leak.c) walks it with live_foreach(). This is on every
+ * leak scan (leak.c) walks it with live_foreach(), which also yields the
+ * chunks of client pools (pool.c) and skips ignored blocks and pool
+ * superblocks (docs/client-api.md, "Leak scan"). This is on every
  * malloc/free, so it takes no lock. Contract: docs/preload.md ("Live table").
  *
  * Design notes
@@ -197,6 +199,25 @@ int live_find(uint64_t addr, uint64_t *start, struct live_block *out)
     }
 }
 
+int live_set_flags(uint64_t addr, uint8_t set, uint8_t clear)
+{
+    uint64_t key = addr >> LIVE_SHIFT;
+    if (addr & ((1u << LIVE_SHIFT) - 1) || key >> LIVE_KEY_BITS) return 0;
+    struct live_entry *e = live_entry_of(key, 0);
+    if (e == NULL) return 0;
+    uint64_t st = atomic_load_explicit(&e->state, memory_order_acquire);
+    for (;;) {
+        if (!(st & LIVE_ST_LIVE)) return 0;
+        uint64_t flags = (st >> LIVE_ST_FLAGS_SHIFT) & 0xff;
+        flags = (flags | set) & ~(uint64_t)clear;
+        uint64_t nst = (st & ~(0xffull << LIVE_ST_FLAGS_SHIFT)) | flags << LIVE_ST_FLAGS_SHIFT;
+        /* a racing free wins: the CAS fails and the reload sees it dead */
+        if (atomic_compare_exchange_weak_explicit(&e->state, &st, nst, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            return 1;
+    }
+}
+
 struct live_foreach_ctx {
     int (*cb)(uint64_t addr, uint64_t size, uint32_t stack_id, uint8_t family, void *ctx);
     void *ctx;
@@ -208,7 +229,8 @@ static int live_foreach_fn(uint64_t addr, uint64_t state, uint64_t size, void *v
     struct live_foreach_ctx *c = vctx;
     struct live_block b;
     live_unpack(state, size, &b);
-    if (b.flags & LIVE_F_UNTRACED) return 0;
+    /* ignored blocks are roots, superblocks containers: neither is classified */
+    if (b.flags & (LIVE_F_UNTRACED | LIVE_F_IGNORED | LIVE_F_SUPERBLOCK)) return 0;
     c->count++;
     return c->cb != NULL && c->cb(addr, b.size, b.stack_id, b.family, c->ctx);
 }
@@ -218,14 +240,36 @@ void live_foreach(int (*cb)(uint64_t addr, uint64_t size, uint32_t stack_id, uin
                   void *ctx)
 {
     struct live_foreach_ctx c = {.cb = cb, .ctx = ctx};
-    live_walk(live_foreach_fn, &c);
+    if (live_walk(live_foreach_fn, &c)) return;
+    pool_chunk_foreach(cb, ctx, &c.count);
 }
 
 uint64_t live_count(void)
 {
     struct live_foreach_ctx c = {.cb = NULL};
     live_walk(live_foreach_fn, &c);
+    pool_chunk_foreach(NULL, NULL, &c.count);
     return c.count;
+}
+
+struct live_ignored_ctx {
+    void (*cb)(uint64_t addr, uint64_t size, void *ctx);
+    void *ctx;
+};
+
+static int live_ignored_fn(uint64_t addr, uint64_t state, uint64_t size, void *vctx)
+{
+    struct live_ignored_ctx *c = vctx;
+    struct live_block b;
+    live_unpack(state, size, &b);
+    if ((b.flags & (LIVE_F_IGNORED | LIVE_F_UNTRACED)) == LIVE_F_IGNORED) c->cb(addr, size, c->ctx);
+    return 0;
+}
+
+void live_ignored_foreach(void (*cb)(uint64_t addr, uint64_t size, void *ctx), void *ctx)
+{
+    struct live_ignored_ctx c = {.cb = cb, .ctx = ctx};
+    live_walk(live_ignored_fn, &c);
 }
 
 static int live_reset_fn(uint64_t addr, uint64_t state, uint64_t size, void *ctx)

@@ -155,7 +155,9 @@ int mod_range_of(const void *addr, uint64_t *lo, uint64_t *hi);
  * Live-pointer table (live.c): docs/preload.md "Live table".
  * ------------------------------------------------------------------ */
 
-#define LIVE_F_UNTRACED 0x1u /* allocated inside the guard: no ALLOC record */
+#define LIVE_F_UNTRACED 0x1u   /* allocated inside the guard: no ALLOC record */
+#define LIVE_F_IGNORED 0x2u    /* memtrace_ignore_object: a leak-scan root, never classified */
+#define LIVE_F_SUPERBLOCK 0x4u /* a pool's superblock: its chunks are classified instead */
 
 struct live_block {
     uint64_t size;     /* requested bytes */
@@ -175,12 +177,20 @@ int live_lookup(uint64_t addr, struct live_block *out);
 /* 1 and *start, *out when addr lies inside a live block [start, start+size). */
 int live_find(uint64_t addr, uint64_t *start, struct live_block *out);
 
-/* Every live traced block; stops when cb returns nonzero; caller has
- * stopped other threads. */
+/* Sets flag bits (LIVE_F_IGNORED, LIVE_F_SUPERBLOCK) on the live block
+ * starting at addr, or clears them (set = 0). 1 when addr is live, else 0. */
+int live_set_flags(uint64_t addr, uint8_t set, uint8_t clear);
+
+/* Every block the leak scan classifies: live traced malloc blocks that are
+ * neither ignored nor superblocks, then every live pool chunk that is not
+ * ignored (pool.c; family MT_FAM_COUNT); stops when cb returns nonzero;
+ * caller has stopped other threads. */
 void live_foreach(int (*cb)(uint64_t addr, uint64_t size, uint32_t stack_id, uint8_t family,
                             void *ctx),
                   void *ctx);
 uint64_t live_count(void);
+/* Every live block flagged LIVE_F_IGNORED as [addr, addr + size) (world stopped). */
+void live_ignored_foreach(void (*cb)(uint64_t addr, uint64_t size, void *ctx), void *ctx);
 void live_reset(void); /* tests only: forget every entry */
 
 /* ------------------------------------------------------------------ *
@@ -202,6 +212,74 @@ void proc_init(void);
 void proc_mallinfo_poll(void);
 
 void leak_scan_run(void) __attribute__((weak));
+
+/* ------------------------------------------------------------------ *
+ * Client API (client.c, pool.c): include/memtrace/memtrace.h.
+ * ------------------------------------------------------------------ */
+
+/* Nonzero while memtrace_pause() is in force: new allocations go into the
+ * live table untraced (hook_alloc_done). */
+extern _Atomic uint32_t client_paused;
+
+/* Every live, not ignored chunk of every pool (world stopped); stops when
+ * cb returns nonzero, returning 1. *count grows by the chunks seen. */
+int pool_chunk_foreach(int (*cb)(uint64_t addr, uint64_t size, uint32_t stack_id, uint8_t family,
+                                 void *ctx),
+                       void *ctx, uint64_t *count);
+/* Every ignored chunk of every pool as [addr, addr + size) (world stopped). */
+void pool_ignored_foreach(void (*cb)(uint64_t addr, uint64_t size, void *ctx), void *ctx);
+/* Marks the live chunk at addr in any pool ignored; its pool id, or 0. */
+uint32_t pool_chunk_ignore(uint64_t addr);
+
+#define POOL_MAX 16384u     /* pool ids per process image; later creates return 0 */
+#define POOL_NAME_MAX 64u   /* bytes of a pool name kept, incl. NUL */
+#define POOL_E_IGNORED 0x1u /* pool_ent.flags: memtrace_ignore_object */
+
+/* One chunk or superblock: key is addr + 1 (0 empty, UINT64_MAX removed). */
+struct pool_ent {
+    _Atomic uint64_t key;
+    uint64_t size;     /* bytes */
+    uint32_t stack_id; /* allocation stack */
+    uint32_t flags;    /* POOL_E_* */
+};
+
+struct pool_tab {
+    uint64_t cap;  /* entries, a power of two */
+    uint64_t live; /* entries holding a key */
+    uint64_t used; /* entries ever used (live + removed) */
+    struct pool_ent e[];
+};
+
+struct pool {
+    uint32_t id;                      /* the handle */
+    _Atomic uint32_t lock;            /* spin flag: table updates + their records */
+    _Atomic int alive;                /* 0 once destroyed */
+    char name[POOL_NAME_MAX];
+    _Atomic(struct pool_tab *) chunks; /* owned: live chunks */
+    _Atomic(struct pool_tab *) sbs;    /* owned: superblocks */
+};
+
+/* A new pool with the next id (never reused); NULL when ids or memory ran out. */
+struct pool *pool_new(const char *name);
+/* The live pool of a handle, or NULL. */
+struct pool *pool_of(uint64_t handle);
+void pool_lock(struct pool *p);
+void pool_unlock(struct pool *p);
+/* Inserts or replaces addr; 1 if it was there (*old filled when non-NULL),
+ * 0 if new, -1 when memory ran out. Caller holds the pool's lock. */
+int pool_tab_put(_Atomic(struct pool_tab *) *slot, uint64_t addr, uint64_t size,
+                 uint32_t stack_id, struct pool_ent *old);
+/* Removes addr; 1 and *out (may be NULL) if it was there, else 0. Locked. */
+int pool_tab_del(_Atomic(struct pool_tab *) *slot, uint64_t addr, struct pool_ent *out);
+/* The entry of addr or NULL. Locked. */
+struct pool_ent *pool_tab_get(_Atomic(struct pool_tab *) *slot, uint64_t addr);
+/* Drops every entry and the table. Locked. */
+void pool_tab_clear(_Atomic(struct pool_tab *) *slot);
+
+struct leak_graph;
+/* Called by the leak scan once its graph is built (world stopped): the
+ * contents of ignored blocks and chunks become roots. */
+void client_leak_roots(struct leak_graph *g);
 
 /* ------------------------------------------------------------------ *
  * Hooks (hooks.c, shared with hooks_cxx.c).

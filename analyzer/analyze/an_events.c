@@ -56,8 +56,8 @@ struct an_thread *an_thread_get(struct an_state *st, struct an_proc *p, uint32_t
     return t;
 }
 
-static struct an_site *an_site_get(struct an_state *st, struct an_proc *p, uint32_t local,
-                                   uint32_t *site_idx)
+struct an_site *an_site_get(struct an_state *st, struct an_proc *p, uint32_t local,
+                            uint32_t *site_idx)
 {
     uint32_t g = an_stack_global(st, p, local);
     uint64_t idx;

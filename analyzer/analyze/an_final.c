@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "analyze/an_client.h"
 #include "db/db.h"
 
 #define AN_UNCLASSIFIED 5 /* index of "unclassified" in an_site.leak_* */
@@ -185,6 +186,7 @@ int an_final_proc(struct an_state *st, struct an_proc *p)
     if (!rc && p->peak_frag_pending) rc = an_frag_snapshot_peak(st, p);
     if (!rc) rc = an_out_pfrag(st, p);
     if (!rc) rc = an_out_frag(st, p, "end", p->last_seq, p->last_ns);
+    if (!rc) rc = an_client_final(st, p); /* pools; superblocks are no leaks */
     if (!rc) rc = an_final_leaks(st, p);
     for (size_t i = 0; i < p->n_sites && !rc; i++) rc = an_final_site(st, p, &p->sites[i]);
     if (!rc) rc = an_final_hist(st, p);

@@ -109,6 +109,29 @@ static void summary_frag(sqlite3_stmt *q, FILE *out)
     fputc('\n', out);
 }
 
+/* One line per client pool (memtrace.h): its peak against what it held. */
+static void summary_pool(sqlite3_stmt *q, FILE *out)
+{
+    char a[32], b[32], c[32];
+    double held = sqlite3_column_double(q, 2), waste = sqlite3_column_double(q, 3);
+    fprintf(out, "  pool %-9s %s live of %s held at its peak (waste %s, %.1f%%), %lld chunk%s leaked,"
+                 " %lld error%s (pid %lld)\n",
+            (const char *)sqlite3_column_text(q, 0),
+            summary_bytes(sqlite3_column_double(q, 1), a, sizeof a),
+            summary_bytes(held, b, sizeof b), summary_bytes(waste, c, sizeof c),
+            held > 0 ? 100 * waste / held : 0.0, (long long)sqlite3_column_int64(q, 4),
+            sqlite3_column_int64(q, 4) == 1 ? "" : "s", (long long)sqlite3_column_int64(q, 5),
+            sqlite3_column_int64(q, 5) == 1 ? "" : "s", (long long)sqlite3_column_int64(q, 6));
+}
+
+static void summary_client(sqlite3_stmt *q, FILE *out)
+{
+    if (sqlite3_column_int64(q, 0) || sqlite3_column_int64(q, 1))
+        fprintf(out, "  client API     %lld marker%s, %lld leak check%s\n",
+                (long long)sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 0) == 1 ? "" : "s",
+                (long long)sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 1) == 1 ? "" : "s");
+}
+
 static void summary_no_leaks(sqlite3_stmt *q, FILE *out)
 {
     if (sqlite3_column_int64(q, 0) == 0) fprintf(out, "    none\n");
@@ -138,5 +161,13 @@ int summary_print(sqlite3 *db, FILE *out)
         "SELECT p.pid, f.external, f.internal, f.retention FROM fragmentation f"
         " JOIN processes p USING (proc_id) WHERE f.at = 'peak'"
         " ORDER BY p.peak_heap_bytes DESC LIMIT 1", out, summary_frag);
+    if (!rc) rc = summary_query(db,
+        "SELECT o.name, o.peak_live_bytes, o.peak_held_bytes, o.peak_waste_bytes, o.leaked_chunks,"
+        " o.n_errors,"
+        " p.pid FROM pools o JOIN processes p USING (proc_id)"
+        " ORDER BY o.peak_held_bytes DESC LIMIT 5", out, summary_pool);
+    if (!rc) rc = summary_query(db,
+        "SELECT (SELECT count(*) FROM markers WHERE kind = 'mark'),"
+        " (SELECT count(*) FROM leak_checks)", out, summary_client);
     return rc;
 }

@@ -96,6 +96,35 @@ static const char *dump_thread_event(unsigned flags)
     return "rename"; /* neither flag: the thread's name changed */
 }
 
+/* Client API records (memtrace.h); names and labels go last. */
+static void dump_pool(FILE *f, const struct mt_rec_pool *p)
+{
+    static const char *const ev[] = {"?", "create", "reset", "destroy"};
+    fprintf(f, " pool_id=%u event=%s tid=%u stack=%u name=%s", p->pool_id,
+            p->event <= MT_POOL_DESTROY ? ev[p->event] : "?", p->tid, p->stack_id,
+            p->name_len ? (const char *)(p + 1) : "");
+}
+
+static void dump_pool_chunk(FILE *f, const struct mt_rec_pool_chunk *c)
+{
+    static const char *const ops[] = {"?", "alloc", "free", "sb_add", "sb_release"};
+    fprintf(f, " pool_id=%u op=%s tid=%u addr=0x%" PRIx64 " size=%" PRIu64
+               " stack=%u alloc_stack=%u not_live=%d malloc_sb=%d",
+            c->pool_id, c->op <= MT_CHUNK_SB_RELEASE ? ops[c->op] : "?", c->tid, c->addr, c->size,
+            c->stack_id, c->alloc_stack_id, (c->c.hdr.flags & MT_CHUNK_F_NOT_LIVE) ? 1 : 0,
+            (c->c.hdr.flags & MT_CHUNK_F_MALLOC_SB) ? 1 : 0);
+}
+
+static void dump_client(FILE *f, const struct mt_rec_client *c)
+{
+    static const char *const ops[] = {"?", "mark", "pause", "resume", "leak_check", "ignore"};
+    fprintf(f, " op=%s tid=%u addr=0x%" PRIx64 " pool_id=%u stack=%u done=%d not_live=%d label=%s",
+            c->op <= MT_CLIENT_IGNORE ? ops[c->op] : "?", c->tid, c->addr, c->pad, c->stack_id,
+            (c->c.hdr.flags & MT_CLIENT_F_DONE) ? 1 : 0,
+            (c->c.hdr.flags & MT_CLIENT_F_NOT_LIVE) ? 1 : 0,
+            c->label_len ? (const char *)(c + 1) : "");
+}
+
 /* Prints "<kind> pid= gen= seq= t=" for a seq-carrying record. */
 static void dump_prefix(FILE *f, const char *kind, const struct trace_event *ev)
 {
@@ -174,6 +203,9 @@ static void dump_seq_record(FILE *f, const struct trace_event *ev)
         if (kind == MT_REC_LEAK_END) fprintf(f, " duration_ns=%" PRIu64, m->duration_ns);
         break;
     }
+    case MT_REC_POOL: dump_pool(f, r); break;
+    case MT_REC_POOL_CHUNK: dump_pool_chunk(f, r); break;
+    case MT_REC_CLIENT: dump_client(f, r); break;
     default: break; /* seq_skip: nothing more */
     }
     fputc('\n', f);

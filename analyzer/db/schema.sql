@@ -287,14 +287,98 @@ CREATE TABLE fragmentation (
     span_bytes       INTEGER  -- total extent of the heap ranges
 );
 
--- Markers set by the client API (memtrace.h), for later use.
+-- Points on the timeline set through the client API (memtrace.h): a
+-- memtrace_mark("label"), or a pause/resume of recording. seq orders them
+-- with the allocations of the same process (allocations.alloc_seq).
 CREATE TABLE markers (
     marker_id INTEGER PRIMARY KEY,
     proc_id   INTEGER REFERENCES processes(proc_id),
-    name      TEXT,
+    name      TEXT,              -- the label; 'pause' / 'resume' for those kinds
     seq       INTEGER,
-    t_ns      INTEGER
+    t_ns      INTEGER,
+    tid       INTEGER,
+    kind      TEXT DEFAULT 'mark', -- 'mark' | 'pause' | 'resume'
+    stack_id  INTEGER            -- where the call was made
 );
+
+-- Pools declared through the client API, one row per pool and process
+-- image. Live = chunks handed out and not freed; held = superblocks the
+-- pool declared; waste = held - live (docs/client-api.md, "Figures").
+CREATE TABLE pools (
+    proc_id          INTEGER NOT NULL REFERENCES processes(proc_id),
+    pool_id          INTEGER NOT NULL, -- the handle (per process image, from 1)
+    name             TEXT,
+    family           TEXT,    -- 'pool:<name>', as in allocations.family
+    create_stack_id  INTEGER,
+    create_seq       INTEGER,
+    create_ns        INTEGER,
+    destroy_seq      INTEGER, -- NULL if never destroyed
+    destroy_ns       INTEGER,
+    n_allocs         INTEGER, -- chunks handed out
+    alloc_bytes      INTEGER,
+    n_frees          INTEGER, -- chunks given back one by one
+    n_resets         INTEGER,
+    n_errors         INTEGER, -- double / invalid frees of chunks
+    n_superblocks    INTEGER, -- superblocks declared
+    peak_live_bytes  INTEGER, -- maximum of live chunk bytes
+    peak_live_chunks INTEGER,
+    peak_live_ns     INTEGER,
+    peak_live_seq    INTEGER,
+    peak_held_bytes  INTEGER, -- held at that moment
+    peak_waste_bytes INTEGER, -- peak_held_bytes - peak_live_bytes
+    max_held_bytes   INTEGER, -- maximum of held bytes
+    max_held_ns      INTEGER,
+    end_live_bytes   INTEGER, -- at destroy, or at the end of the image
+    end_live_chunks  INTEGER,
+    end_held_bytes   INTEGER,
+    leaked_chunks    INTEGER, -- live at destroy or at the end (also in allocations/sites)
+    leaked_bytes     INTEGER,
+    PRIMARY KEY (proc_id, pool_id)
+) WITHOUT ROWID;
+
+-- Per pool over time: the state at the end of each timeline interval in
+-- which the pool changed (same t_ns grid as timeline).
+CREATE TABLE pool_timeline (
+    proc_id        INTEGER NOT NULL REFERENCES processes(proc_id),
+    pool_id        INTEGER NOT NULL,
+    t_ns           INTEGER NOT NULL,
+    live_bytes     INTEGER,
+    live_chunks    INTEGER,
+    held_bytes     INTEGER,
+    max_live_bytes INTEGER, -- maximum inside the interval
+    PRIMARY KEY (proc_id, pool_id, t_ns)
+) WITHOUT ROWID;
+
+-- On-demand leak checks (memtrace_leak_check()), each stored apart from the
+-- exit-time classification: totals per class, and per site below.
+CREATE TABLE leak_checks (
+    check_id         INTEGER PRIMARY KEY,
+    proc_id          INTEGER NOT NULL REFERENCES processes(proc_id),
+    check_no         INTEGER, -- the number memtrace_leak_check() returned
+    seq              INTEGER, -- when the check started
+    t_ns             INTEGER,
+    completed        INTEGER, -- 0 if the scan produced no classification
+    duration_ns      INTEGER,
+    scanned_blocks   INTEGER, -- blocks and chunks classified
+    scanned_bytes    INTEGER,
+    definite_blocks  INTEGER,
+    definite_bytes   INTEGER,
+    indirect_blocks  INTEGER,
+    indirect_bytes   INTEGER,
+    possible_blocks  INTEGER,
+    possible_bytes   INTEGER,
+    reachable_blocks INTEGER,
+    reachable_bytes  INTEGER
+);
+
+CREATE TABLE leak_check_sites (
+    check_id INTEGER NOT NULL REFERENCES leak_checks(check_id),
+    stack_id INTEGER NOT NULL,
+    class    TEXT NOT NULL,  -- definite | indirect | possible | reachable
+    blocks   INTEGER,
+    bytes    INTEGER,
+    PRIMARY KEY (check_id, stack_id, class)
+) WITHOUT ROWID;
 
 
 -- ---------------------------------------------------------------- views

@@ -33,6 +33,9 @@ static const char *const trace_kind_names[MT_REC_KIND_MAX] = {
     [MT_REC_LEAK] = "leak",
     [MT_REC_LEAK_END] = "leak_end",
     [MT_REC_SEQ_SKIP] = "seq_skip",
+    [MT_REC_POOL] = "pool",
+    [MT_REC_POOL_CHUNK] = "pool_chunk",
+    [MT_REC_CLIENT] = "client",
     [MT_REC_SESSION] = "session",
     [MT_REC_RSS] = "rss",
     [MT_REC_PROC_END] = "proc_end",
@@ -91,6 +94,9 @@ static const uint32_t trace_kind_size[MT_REC_KIND_MAX] = {
     [MT_REC_LEAK] = sizeof(struct mt_rec_leak),
     [MT_REC_LEAK_END] = sizeof(struct mt_rec_leak_mark),
     [MT_REC_SEQ_SKIP] = sizeof(struct mt_rec_seq_skip),
+    [MT_REC_POOL] = sizeof(struct mt_rec_pool),
+    [MT_REC_POOL_CHUNK] = sizeof(struct mt_rec_pool_chunk),
+    [MT_REC_CLIENT] = sizeof(struct mt_rec_client),
     [MT_REC_SESSION] = sizeof(struct mt_rec_session),
     [MT_REC_RSS] = sizeof(struct mt_rec_rss),
     [MT_REC_PROC_END] = sizeof(struct mt_rec_proc_end),
@@ -140,6 +146,18 @@ static int trace_rec_validate_tail(const struct mt_rec_hdr *rec)
             if (e[i].cls < MT_LEAK_DEFINITE || e[i].cls > MT_LEAK_REACHABLE) return MT_ECORRUPT;
         return 0;
     }
+    case MT_REC_POOL: {
+        const struct mt_rec_pool *p = (const void *)rec;
+        if (p->name_len == 0) return 0;
+        if (sizeof *p + (uint64_t)p->name_len > len) return MT_ECORRUPT;
+        return trace_str_ok(base + sizeof *p, p->name_len) ? 0 : MT_ECORRUPT;
+    }
+    case MT_REC_CLIENT: {
+        const struct mt_rec_client *c = (const void *)rec;
+        if (c->label_len == 0) return 0;
+        if (sizeof *c + (uint64_t)c->label_len > len) return MT_ECORRUPT;
+        return trace_str_ok(base + sizeof *c, c->label_len) ? 0 : MT_ECORRUPT;
+    }
     case MT_REC_SESSION: {
         const struct mt_rec_session *s = (const void *)rec;
         if (sizeof *s + (uint64_t)s->argv_len > len) return MT_ECORRUPT;
@@ -168,6 +186,18 @@ static int trace_rec_validate_enums(const struct mt_rec_hdr *rec)
         if (e->family >= MT_FAM_COUNT || e->api >= MT_API_COUNT) return MT_ECORRUPT;
         /* alloc_family only means something for a mismatch */
         return e->kind != MT_ERR_MISMATCH || e->alloc_family < MT_FAM_COUNT ? 0 : MT_ECORRUPT;
+    }
+    case MT_REC_POOL: {
+        const struct mt_rec_pool *p = (const void *)rec;
+        return p->event >= MT_POOL_CREATE && p->event <= MT_POOL_DESTROY ? 0 : MT_ECORRUPT;
+    }
+    case MT_REC_POOL_CHUNK: {
+        const struct mt_rec_pool_chunk *c = (const void *)rec;
+        return c->op >= MT_CHUNK_ALLOC && c->op <= MT_CHUNK_SB_RELEASE ? 0 : MT_ECORRUPT;
+    }
+    case MT_REC_CLIENT: {
+        const struct mt_rec_client *c = (const void *)rec;
+        return c->op >= MT_CLIENT_MARK && c->op <= MT_CLIENT_IGNORE ? 0 : MT_ECORRUPT;
     }
     case MT_REC_PROC_END: {
         const struct mt_rec_proc_end *p = (const void *)rec;

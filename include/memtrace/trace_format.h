@@ -89,6 +89,10 @@ enum mt_rec_kind {
     MT_REC_LEAK = 12,     /* classification of live blocks (array) */
     MT_REC_LEAK_END = 13, /* scan done */
     MT_REC_SEQ_SKIP = 14, /* a seq that was taken but carries no event */
+    /* client API records (memtrace.h; appended after version 1's kinds) */
+    MT_REC_POOL = 15,       /* a pool was created, reset or destroyed */
+    MT_REC_POOL_CHUNK = 16, /* a chunk or superblock of a pool came or went */
+    MT_REC_CLIENT = 17,     /* marker, pause/resume, leak check, ignored object */
     /* collector-written records (block.ring == MT_RING_COLLECTOR): no seq */
     MT_REC_SESSION = 32,  /* command line and options of the session */
     MT_REC_RSS = 33,      /* RSS sample of one process */
@@ -330,6 +334,76 @@ _Static_assert(sizeof(struct mt_rec_leak) == 32, "mt_rec_leak");
 struct mt_rec_seq_skip {
     struct mt_rec_common c;
 };
+
+/* ---- client API records (include/memtrace/memtrace.h) ---- */
+
+/* MT_REC_POOL. CREATE is followed by name_len bytes of name (NUL-terminated),
+ * then padding. A pool id is per process image, from 1, never reused. */
+enum mt_pool_event {
+    MT_POOL_CREATE = 1,
+    MT_POOL_RESET = 2,   /* every live chunk released at once */
+    MT_POOL_DESTROY = 3, /* chunks still live are leaks of the pool */
+};
+struct mt_rec_pool {
+    struct mt_rec_common c;
+    uint32_t pool_id;
+    uint32_t tid;
+    uint32_t stack_id;  /* stack of the call */
+    uint16_t event;     /* enum mt_pool_event */
+    uint16_t name_len;  /* CREATE: bytes of name incl. NUL; else 0 */
+    /* char name[name_len]; */
+};
+_Static_assert(sizeof(struct mt_rec_pool) == 40, "mt_rec_pool");
+
+/* MT_REC_POOL_CHUNK. flags: MT_CHUNK_F_*. */
+enum mt_chunk_op {
+    MT_CHUNK_ALLOC = 1,      /* the pool handed out [addr, addr + size) */
+    MT_CHUNK_FREE = 2,       /* the program gave the chunk at addr back */
+    MT_CHUNK_SB_ADD = 3,     /* the pool holds [addr, addr + size) from below */
+    MT_CHUNK_SB_RELEASE = 4, /* the pool gave that superblock back */
+};
+#define MT_CHUNK_F_NOT_LIVE 0x1u /* FREE / SB_RELEASE: addr was not live in the
+                                    pool (double or invalid free); nothing changed */
+#define MT_CHUNK_F_MALLOC_SB 0x2u /* SB_ADD: addr is a live malloc block, which
+                                     stops counting as a heap block of its own */
+struct mt_rec_pool_chunk {
+    struct mt_rec_common c;
+    uint64_t addr;
+    uint64_t size;           /* ALLOC/SB_ADD: bytes; FREE: the chunk's size, 0 if not live */
+    uint32_t pool_id;
+    uint32_t tid;
+    uint32_t stack_id;       /* ALLOC/SB_*: the call's stack; FREE: with
+                                MT_OPT_FREE_STACKS or NOT_LIVE, else 0 */
+    uint32_t alloc_stack_id; /* FREE: the chunk's allocation stack, 0 if not live */
+    uint8_t op;              /* enum mt_chunk_op */
+    uint8_t pad[7];
+};
+_Static_assert(sizeof(struct mt_rec_pool_chunk) == 64, "mt_rec_pool_chunk");
+
+/* MT_REC_CLIENT. MARK is followed by label_len bytes of label (NUL-terminated),
+ * then padding. A leak check is LEAK_CHECK (flags 0), then the scan's
+ * LEAK_BEGIN / LEAK... / LEAK_END records, then LEAK_CHECK with
+ * MT_CLIENT_F_DONE; a check whose scan failed has no LEAK_BEGIN. */
+enum mt_client_op {
+    MT_CLIENT_MARK = 1,       /* a named point on the timeline */
+    MT_CLIENT_PAUSE = 2,      /* recording of new allocations paused */
+    MT_CLIENT_RESUME = 3,     /* and resumed */
+    MT_CLIENT_LEAK_CHECK = 4, /* on-demand leak check number addr */
+    MT_CLIENT_IGNORE = 5,     /* block at addr is not a leak, whatever the scan says */
+};
+#define MT_CLIENT_F_DONE 0x1u     /* LEAK_CHECK: the check ended */
+#define MT_CLIENT_F_NOT_LIVE 0x2u /* IGNORE: addr is no live block or chunk */
+struct mt_rec_client {
+    struct mt_rec_common c;
+    uint64_t addr;       /* IGNORE: the block; LEAK_CHECK: check number from 1 */
+    uint32_t tid;
+    uint32_t stack_id;   /* stack of the call */
+    uint16_t op;         /* enum mt_client_op */
+    uint16_t label_len;  /* MARK: bytes of label incl. NUL; else 0 */
+    uint32_t pad;
+    /* char label[label_len]; */
+};
+_Static_assert(sizeof(struct mt_rec_client) == 48, "mt_rec_client");
 
 /* ---- collector-written records (no seq, t_ns is still monotonic) ---- */
 

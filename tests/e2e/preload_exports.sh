@@ -31,6 +31,18 @@ extra=$(comm -13 "$T/allow" "$T/exported" | grep -v '^memtrace_' || true)
 missing=$(comm -23 "$T/allow" "$T/exported")
 [ -z "$missing" ] || fail "interposed name not exported: $(echo $missing)"
 
+# the client API of include/memtrace/memtrace.h is exported, every entry
+client=(memtrace_impl_running memtrace_impl_pool_create memtrace_impl_pool_destroy
+  memtrace_impl_pool_alloc memtrace_impl_pool_free memtrace_impl_pool_reset
+  memtrace_impl_pool_superblock memtrace_impl_pool_superblock_release memtrace_impl_mark
+  memtrace_impl_pause memtrace_impl_resume memtrace_impl_leak_check memtrace_impl_ignore_object)
+for f in "${client[@]}"; do
+    grep -qx "$f" "$T/exported" || fail "client API $f not exported"
+    grep -q "$f(" "$MT_SRC_DIR/include/memtrace/memtrace.h" || fail "$f not declared in memtrace.h"
+done
+extra=$(grep '^memtrace_' "$T/exported" | grep -vxF -f <(printf '%s\n' "${client[@]}") || true)
+[ -z "$extra" ] || fail "memtrace_* exported but not client API: $(echo $extra)"
+
 # exports.map, the version script, names the same set
 map="$MT_SRC_DIR/preload/exports.map"
 sed -n '/global:/,/local:/p' "$map" | sed 's,/\*.*\*/,,g' | tr ';' '\n' |
