@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "analyze/an_client.h"
 #include "analyze/analyze_int.h"
 #include "db/db.h"
 #include "memtrace/error.h"
@@ -96,6 +97,8 @@ static struct an_proc *an_proc_get(struct an_state *st, uint32_t pid, uint32_t g
 
 static void an_proc_free(struct an_proc *p)
 {
+    an_hold_free(p->hold);
+    an_client_free(p);
     an_map_fini(&p->live);
     an_map_fini(&p->freed);
     an_map_fini(&p->thr);
@@ -225,6 +228,8 @@ static int an_proc_event(struct an_state *st, struct an_proc *p, const struct mt
     if (t_ns > st->max_t_ns) st->max_t_ns = t_ns;
     p->events_since_frag++;
     p->events_since_pfrag++;
+    if (h->kind >= MT_REC_POOL && h->kind <= MT_REC_CLIENT) return an_client_event(st, p, h);
+    if (p->client && (rc = an_client_pre(st, p, h)) != AN_CLIENT_PASS) return rc;
     switch (h->kind) {
     case MT_REC_PROCESS: return an_on_process(st, p, (const void *)h);
     case MT_REC_EXIT:
@@ -302,14 +307,57 @@ static int an_collector_event(struct an_state *st, const struct mt_rec_hdr *h)
     return 0;
 }
 
+/* Replays the held records of every forked child whose parent is now
+ * ready (all of them if force), children of replayed ones included. */
+static int an_replay(struct an_state *st, int force)
+{
+    struct an_proc *c;
+    int rc = 0;
+    while (!rc && (c = an_hold_next(st, force))) {
+        struct an_hold *h = an_hold_detach(st, c);
+        const struct mt_rec_hdr *rec;
+        size_t pos = 0;
+        uint32_t ring;
+        while (!rc && (rec = an_hold_each(h, &pos, &ring)))
+            rc = ring == MT_RING_COLLECTOR ? an_collector_event(st, rec)
+                                           : an_proc_event(st, c, rec);
+        an_hold_free(h);
+    }
+    return rc;
+}
+
+/* 1 if ev was held (a forked child's record before its parent's, see
+ * an_hold.c), 0 to analyze it now, or -ENOMEM. */
+static int an_event_held(struct an_state *st, const struct trace_event *ev)
+{
+    struct an_proc *p;
+    if (ev->ring == MT_RING_COLLECTOR || ev->rec->kind >= MT_REC_SESSION) {
+        const struct mt_rec_rss *r = (const void *)ev->rec;
+        if (ev->rec->kind != MT_REC_RSS || !(p = an_proc_find(st, r->pid, r->gen)) || !p->hold)
+            return 0;
+        return an_hold_push(st, p, MT_RING_COLLECTOR, ev->rec) ? -ENOMEM : 1;
+    }
+    if (!(p = an_proc_get(st, ev->pid, ev->gen))) return -ENOMEM;
+    int rc = an_hold_check(st, p, ev->rec);
+    if (rc == 1 && (rc = an_hold_push(st, p, ev->ring, ev->rec)) == 0) return 1;
+    return rc;
+}
+
 static int an_event(struct an_state *st, const struct trace_event *ev)
 {
     st->n_events++;
+    if (st->n_holding || (ev->rec->kind == MT_REC_PROCESS && ev->ring != MT_RING_COLLECTOR)) {
+        int held = an_event_held(st, ev);
+        if (held) return held < 0 ? held : 0;
+    }
     if (ev->ring == MT_RING_COLLECTOR || ev->rec->kind >= MT_REC_SESSION)
         return an_collector_event(st, ev->rec);
     struct an_proc *p = an_proc_get(st, ev->pid, ev->gen);
     if (!p) return -ENOMEM;
-    return an_proc_event(st, p, ev->rec);
+    int rc = an_proc_event(st, p, ev->rec);
+    if (!rc && st->n_holding && (ev->rec->kind == MT_REC_STACK || ev->rec->kind == MT_REC_MODULE))
+        rc = an_replay(st, 0);
+    return rc;
 }
 
 /* ------------------------------------------------------------ driver */
@@ -325,6 +373,7 @@ static int an_pass(struct an_state *st, struct trace_reader *r, struct analyze_r
         }
     }
     if (more < 0) return more;
+    if ((rc = an_replay(st, 1))) return rc; /* parents never ready (an_hold.c, note 3) */
     res->truncated = trace_reader_truncated(r, &res->trunc_off);
     res->seq_holes = trace_reader_seq_holes(r);
     res->n_events = st->n_events;
@@ -338,6 +387,7 @@ static void an_state_free(struct an_state *st)
     an_writer_destroy(st); /* before an_out_finalize: it steps AN_ST_ALLOC */
     an_sym_destroy(st);
     an_out_finalize(st);
+    an_client_session_free(st);
     for (size_t i = 0; i < st->n_procs; i++) an_proc_free(st->procs_v[i]);
     free(st->procs_v);
     an_map_fini(&st->procs);

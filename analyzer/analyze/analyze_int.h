@@ -58,6 +58,7 @@ struct an_block {
     uint32_t free_stack;/* freed map: global stack of the first free */
     uint8_t family, api, realloc;
     uint8_t leak_class; /* enum mt_leak_class, 0 = not classified */
+    uint8_t client;     /* AN_BLK_* (an_client.h), 0 for plain blocks */
     uint32_t next_free; /* pool free list */
 };
 
@@ -151,6 +152,8 @@ struct an_proc {
     struct mt_rec_mallinfo mi;
     int have_mi;
     uint64_t hist_size[AN_HIST_ALL][2], hist_life[AN_HIST_ALL][2]; /* count, bytes */
+    struct an_client *client; /* owned (an_client.c): pools, checks; NULL if unused */
+    struct an_hold *hold;   /* owned: records waiting for the fork parent (an_hold.c) */
 };
 
 /* Statements of the output database (an_out.c). */
@@ -162,6 +165,7 @@ enum an_stmt {
 
 struct an_sym; /* an_sym.c */
 struct an_writer; /* an_writer.c */
+struct an_hold;   /* an_hold.c */
 
 struct an_state {
     const struct analyze_opts *opts;
@@ -187,7 +191,9 @@ struct an_state {
     int rc;                  /* first error of a deferred kind */
     uint64_t *frag_buf;      /* scratch for an_frag (addr, end pairs) */
     size_t frag_cap;
+    struct an_client_db *client_db; /* owned (an_client.c): its statements, NULL until used */
     struct an_writer *writer;/* owned: allocations rows (an_writer.c); NULL without rows */
+    size_t n_holding;        /* processes whose records are held (an_hold.c) */
 };
 
 /* ------------------------------------------------------------ an_sym.c */
@@ -248,6 +254,22 @@ int an_writer_stop(struct an_state *st);
 /* Stops (abandoning queued rows if not stopped yet) and frees. Cannot fail. */
 void an_writer_destroy(struct an_state *st);
 
+/* ------------------------------------------------------------ an_hold.c */
+
+/* 1 if rec of p must wait for p's fork parent (then push it), 0 if it can
+ * be analyzed now, -ENOMEM. Starts holding at a FORKED PROCESS record. */
+int an_hold_check(struct an_state *st, struct an_proc *p, const struct mt_rec_hdr *rec);
+/* Copies rec (of ring) to p's held records. 0 or -ENOMEM. */
+int an_hold_push(struct an_state *st, struct an_proc *p, uint32_t ring,
+                 const struct mt_rec_hdr *rec);
+/* A holding process whose parent is ready (any holding one if force), or NULL. */
+struct an_proc *an_hold_next(struct an_state *st, int force);
+/* Ends p's holding; returns its records (owned by the caller, an_hold_free). */
+struct an_hold *an_hold_detach(struct an_state *st, struct an_proc *p);
+/* Held records in order: start with *pos = 0; NULL after the last. */
+const struct mt_rec_hdr *an_hold_each(const struct an_hold *h, size_t *pos, uint32_t *ring);
+void an_hold_free(struct an_hold *h);
+
 /* ------------------------------------------------------------ an_final.c */
 
 /* Ends p: live blocks become leaks per class, rows for its sites,
@@ -261,6 +283,9 @@ int an_ev_alloc(struct an_state *st, struct an_proc *p, const struct mt_rec_allo
 int an_ev_free(struct an_state *st, struct an_proc *p, const struct mt_rec_free *r);
 int an_ev_error(struct an_state *st, struct an_proc *p, const struct mt_rec_error *r);
 int an_ev_leak(struct an_state *st, struct an_proc *p, const struct mt_rec_leak *r);
+/* The site of p's local stack id, created on first use; NULL on ENOMEM. */
+struct an_site *an_site_get(struct an_state *st, struct an_proc *p, uint32_t local,
+                            uint32_t *site_idx);
 /* Global stack id of p's local stack id (0 when unknown). */
 uint32_t an_stack_global(struct an_state *st, const struct an_proc *p, uint32_t local);
 struct an_thread *an_thread_get(struct an_state *st, struct an_proc *p, uint32_t tid);

@@ -38,7 +38,7 @@ static const char db_build_pragmas[] =
     "PRAGMA journal_mode = OFF;"
     "PRAGMA synchronous = OFF;"
     "PRAGMA locking_mode = EXCLUSIVE;"
-    "PRAGMA cache_size = -16384;"; /* 16 MiB: appends only need the right edge of each tree */
+    "PRAGMA cache_size = -4096;"; /* 4 MiB: appends only need the right edge of each tree */
 
 static int db_exec(sqlite3 *db, const char *sql, const char *what, struct mt_errbuf *eb)
 {

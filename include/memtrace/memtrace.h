@@ -1,11 +1,12 @@
 /*
  * memtrace.h — the client API: custom pools and arenas, timeline markers, leak control
  *
- * A program includes this header and ships with it. Every call is an inline
- * wrapper around a weak reference to a function libmemtrace.so defines (and
- * exports): run under `memtrace run`, the preload is loaded and each call
- * reaches it; run alone, the weak reference is NULL and the call is one
- * load and one untaken branch. No library to link, no dlsym, C and C++.
+ * A program includes this header and ships with it. Every call is a macro or
+ * inline wrapper around a weak reference to a function libmemtrace.so
+ * defines (and exports): run under `memtrace run`, the preload is loaded and
+ * each call reaches it; run alone, the weak reference is NULL and the call
+ * is one load and one untaken branch. No library to link, no dlsym, C and
+ * C++.
  *
  * Invariants:
  *   - nothing here allocates, takes a lock or touches errno when memtrace is
