@@ -14,7 +14,8 @@
  *      to the end with MT_REC_PAD (no seq), then writes at offset 0. Pad and
  *      record are published by one release store of head.
  *   3. A full ring: lossy mode drops at once (counted in `dropped`); else the
- *      producer sleep-polls; after MT_RING_DETACH_NS with no progress it
+ *      producer sleeps on a futex the collector wakes when it frees space
+ *      (ring.h note 3), with a timeout doubling 20 us -> 1 ms; after MT_RING_DETACH_NS with no progress it
  *      checks the collector and, if gone, detaches (state DETACHED, tracing
  *      off for good) so the program never hangs.
  *   4. A thread releases its ring in a pthread key destructor, after writing
@@ -33,7 +34,9 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -171,6 +174,21 @@ static MT_COLD void ring_detach_dead(void)
     atomic_store(&ring_proc.tracing, 0);
 }
 
+/* Sleeps until the collector moves tail off seen (it wakes the futex on
+ * tail's low word, ring.h note 3) or timeout_ns passed. A kernel without
+ * futexes (seccomp) makes this a plain sleep. Keeps errno. */
+static void ring_sleep_on_tail(struct mt_ring_ctl *ctl, uint64_t seen, uint64_t timeout_ns)
+{
+    int saved = errno;
+    struct timespec ts = {0, (long)timeout_ns};
+    /* x86_64 is little-endian: the first 4 bytes of tail are its low word */
+    if (syscall(SYS_futex, (uint32_t *)&ctl->tail, FUTEX_WAIT, (uint32_t)seen, &ts, NULL, 0) ==
+            -1 &&
+        errno == ENOSYS)
+        nanosleep(&ts, NULL);
+    errno = saved;
+}
+
 /* The ring lacks need bytes at head: drop (lossy) or wait. 0 with *tail
  * updated when there is room now, -1 when the record must not be written. */
 static MT_COLD int ring_wait(struct mt_ring_ctl *ctl, uint64_t head, uint64_t need, int may_drop,
@@ -188,22 +206,33 @@ static MT_COLD int ring_wait(struct mt_ring_ctl *ctl, uint64_t head, uint64_t ne
         return -1;
     }
     uint64_t start = ring_now_ns();
+    int rc;
     for (;;) {
-        *tail = atomic_load_explicit(&ctl->tail, memory_order_acquire);
-        if (head + need - *tail <= ring_proc.ring_bytes) return 0;
-        if (!atomic_load_explicit(&ring_proc.tracing, memory_order_relaxed)) return -1;
-        struct timespec ts = {0, (long)sleep_ns};
-        nanosleep(&ts, NULL);
+        /* ring.h note 3: announce the sleep before the last look at tail */
+        atomic_store_explicit(&ctl->waiting, 1, memory_order_seq_cst);
+        *tail = atomic_load_explicit(&ctl->tail, memory_order_seq_cst);
+        if (head + need - *tail <= ring_proc.ring_bytes) {
+            rc = 0;
+            break;
+        }
+        if (!atomic_load_explicit(&ring_proc.tracing, memory_order_relaxed)) {
+            rc = -1;
+            break;
+        }
+        ring_sleep_on_tail(ctl, *tail, sleep_ns);
         if (sleep_ns < RING_SLEEP_MAX_NS) sleep_ns *= 2;
         uint64_t now = ring_now_ns();
         if (now - start >= MT_RING_DETACH_NS) {
             if (ring_collector_gone()) {
                 ring_detach_dead();
-                return -1;
+                rc = -1;
+                break;
             }
             start = now;
         }
     }
+    atomic_store_explicit(&ctl->waiting, 0, memory_order_relaxed);
+    return rc;
 }
 
 /* ------------------------------------------------------------ exported */

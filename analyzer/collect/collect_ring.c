@@ -4,14 +4,19 @@
  * The other half of preload/ring.c. collect_ring_check() decides whether a
  * mapped "<pid>.<gen>.ring" file can be trusted; collect_ring_drain() copies
  * a ring's committed bytes out and frees the space. Nothing here parses
- * records: bytes go to the trace as they are (trace_format.h). Protocol:
- * include/memtrace/ring.h design note 4; docs/trace-format.md "Rings".
+ * records: bytes go to the trace as they are (trace_format.h), and wakes a
+ * producer sleeping on the full ring it just emptied. Protocol:
+ * include/memtrace/ring.h design notes 3-4; docs/trace-format.md "Rings".
  *
  * SPDX-License-Identifier: MIT
  */
 #include "collect/collect.h"
 
+#include <limits.h>
+#include <linux/futex.h>
 #include <stdatomic.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "memtrace/error.h"
 #include "memtrace/ring.h"
@@ -20,6 +25,16 @@
  * these bounds only guard the arithmetic below against a forged header. */
 #define COLLECT_MAX_RINGS 4096u
 #define COLLECT_MAX_RING_BYTES (1u << 30)
+
+/* A producer that found the ring full sleeps on tail's low word after
+ * setting waiting (ring.h note 3); the fence orders our tail store before
+ * the load of waiting, so either it sees the new tail or we see it waiting. */
+static void collect_ring_wake(struct mt_ring_ctl *ctl)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    if (!atomic_load_explicit(&ctl->waiting, memory_order_relaxed)) return;
+    syscall(SYS_futex, (uint32_t *)&ctl->tail, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
 
 int collect_ring_check(const void *base, uint64_t file_size)
 {
@@ -66,5 +81,6 @@ int64_t collect_ring_drain(void *file_base, uint32_t ring_idx,
         if (rc < 0) return rc;
     }
     atomic_store_explicit(&ctl->tail, head, memory_order_release);
+    collect_ring_wake(ctl);
     return (int64_t)n;
 }

@@ -19,8 +19,13 @@
  *        write the record at head % ring_bytes (contiguous; if it would cross
  *        the end, first write an MT_REC_PAD up to the end);
  *        store(head, head + len, release).
- *      A full ring makes the producer wait (sleep-poll), never drop, unless
+ *      A full ring makes the producer wait, never drop, unless
  *      MEMTRACE_LOSSY is set: then it drops and counts in `dropped`.
+ *      Waiting: store(waiting, 1, seq_cst); re-load tail; if still full,
+ *      FUTEX_WAIT (shared) on tail's low 32 bits with that value and a
+ *      timeout; store(waiting, 0) once there is room. The consumer, after
+ *      storing tail, does a seq_cst fence and FUTEX_WAKEs the tail word when
+ *      waiting is set. A consumer that never wakes only costs the timeout.
  *   4. Consumer protocol: h = load(head, acquire); copy [tail, h); store(tail,
  *      h, release). head and tail are byte counts that only grow.
  *   5. Liveness: the collector stores its pid in collector_pid and bumps
@@ -104,7 +109,8 @@ struct mt_ring_ctl {
     _Atomic uint64_t head;      /* bytes committed by the producer */
     uint8_t pad1[MT_CACHELINE - 8];
     _Atomic uint64_t tail;      /* bytes consumed by the collector */
-    uint8_t pad2[MT_CACHELINE - 8];
+    _Atomic uint32_t waiting;   /* producer sleeps on tail's low word (note 3) */
+    uint8_t pad2[MT_CACHELINE - 12];
 };
 _Static_assert(sizeof(struct mt_ring_ctl) == 3 * MT_CACHELINE, "mt_ring_ctl layout");
 
