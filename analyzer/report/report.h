@@ -57,6 +57,25 @@ int report_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **q, struct mt_err
 /* Sets eb from db's last error and returns MT_ESQLITE. */
 int report_sql_error(sqlite3 *db, struct mt_errbuf *eb);
 
+/* "s" unless n == 1, for "1 block" / "2 blocks". Cannot fail. */
+const char *report_plural(int64_t n);
+
+/* Makes the connection's temp table mt_pool_sites (proc_id, stack_id,
+ * family): the sites whose blocks are chunks of a client pool, with the
+ * pool's family "pool:<name>" (docs/client-api.md). Built once per
+ * connection from allocations (empty when the run stored none, or had no
+ * pool), so every report query can LEFT JOIN it. The main database may be
+ * read-only: temp tables live apart. 0 or MT_ESQLITE (detail in eb). */
+int report_pool_sites(sqlite3 *db, struct mt_errbuf *eb);
+
+/* SQL expression naming on-demand leak check c (a leak_checks row
+ * aliased c): "after <label>" of the last marker of its image before it,
+ * which is how a program names its phases, else "check <N>". */
+#define REPORT_CHECK_LABEL_SQL                                                                  \
+    "coalesce((SELECT 'after ' || m.name FROM markers m WHERE m.proc_id = c.proc_id"           \
+    " AND m.kind = 'mark' AND m.seq < c.seq ORDER BY m.seq DESC LIMIT 1),"                      \
+    " 'check ' || c.check_no)"
+
 /* ---- output files (report_out.c), shared with export/ and diff/ ---- */
 
 /* An output written to "<path>.tmp-<pid>" and renamed onto path only when

@@ -31,10 +31,13 @@ static const struct report_json_section report_json_proc_sections[] = {
                 "FROM threads WHERE proc_id = ?1 ORDER BY tid"},
     {"leak_totals", "SELECT class, blocks, bytes FROM leak_totals WHERE proc_id = ?1 "
                     "ORDER BY class"},
-    {"peak_sites", "SELECT stack_id, peak_bytes, peak_blocks, share, location "
-                   "FROM top_sites_at_peak WHERE proc_id = ?1 ORDER BY peak_bytes DESC, stack_id"},
-    {"leaks", "SELECT stack_id, class, blocks, bytes, location FROM leaks_by_site "
-              "WHERE proc_id = ?1 ORDER BY bytes DESC, stack_id, class"},
+    {"peak_sites", "SELECT t.stack_id, t.peak_bytes, t.peak_blocks, t.share, t.location, "
+                   "f.family FROM top_sites_at_peak t LEFT JOIN temp.mt_pool_sites f "
+                   "USING (proc_id, stack_id) WHERE t.proc_id = ?1 "
+                   "ORDER BY t.peak_bytes DESC, t.stack_id"},
+    {"leaks", "SELECT k.stack_id, k.class, k.blocks, k.bytes, k.location, f.family "
+              "FROM leaks_by_site k LEFT JOIN temp.mt_pool_sites f USING (proc_id, stack_id) "
+              "WHERE k.proc_id = ?1 ORDER BY k.bytes DESC, k.stack_id, k.class"},
     {"errors", "SELECT e.*, r.at, r.allocated_at, r.first_freed_at FROM errors e "
                "JOIN errors_readable r ON r.error_id = e.error_id "
                "WHERE e.proc_id = ?1 ORDER BY e.seq, e.error_id"},
@@ -44,6 +47,8 @@ static const struct report_json_section report_json_proc_sections[] = {
     {"fragmentation", "SELECT t_ns, seq, at, external, internal, retention, live_bytes, "
                       "usable_bytes, free_bytes, largest_gap, n_ranges, span_bytes "
                       "FROM fragmentation WHERE proc_id = ?1 ORDER BY t_ns, seq"},
+    {"markers", "SELECT m.*, l.location FROM markers m LEFT JOIN stack_leaf l USING (stack_id) "
+                "WHERE m.proc_id = ?1 ORDER BY m.seq, m.marker_id"},
     {"size_histogram", "SELECT bucket, lo, hi, count, bytes FROM histograms WHERE proc_id = ?1 "
                        "AND stack_id IS NULL AND kind = 'size' ORDER BY bucket"},
     {"lifetime_histogram", "SELECT bucket, lo, hi, count, bytes FROM histograms "
@@ -161,6 +166,75 @@ static int report_json_frames(struct jsonw *w, sqlite3 *db)
     return rc == SQLITE_DONE ? 0 : MT_ESQLITE;
 }
 
+/* "pools": every pools row of the image, each with "leaks" (its leaked
+ * chunks per site and class) and "timeline" (pool_timeline). */
+static int report_json_pools(struct jsonw *w, sqlite3 *db, int64_t proc_id)
+{
+    sqlite3_stmt *q;
+    int rc = 0, step = SQLITE_DONE;
+    if (sqlite3_prepare_v2(db, "SELECT * FROM pools WHERE proc_id = ?1 ORDER BY pool_id", -1, &q,
+                           NULL) != SQLITE_OK)
+        return MT_ESQLITE;
+    sqlite3_bind_int64(q, 1, proc_id);
+    jsonw_arr_begin(w, "pools");
+    while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        char sql[512];
+        int64_t pool_id = sqlite3_column_int64(q, 1);
+        jsonw_obj_begin(w, NULL);
+        jsonw_row(w, q);
+        snprintf(sql, sizeof sql,
+                 "SELECT a.stack_id, a.leak_class AS class, count(*) AS chunks, "
+                 "sum(a.size) AS bytes, l.location FROM allocations a "
+                 "LEFT JOIN stack_leaf l USING (stack_id) WHERE a.proc_id = ?1 "
+                 "AND a.family = (SELECT family FROM pools WHERE proc_id = ?1 "
+                 "AND pool_id = %lld) AND a.leak_class IS NOT NULL "
+                 "GROUP BY a.stack_id, a.leak_class ORDER BY bytes DESC, a.stack_id",
+                 (long long)pool_id);
+        rc = jsonw_query(w, "leaks", db, sql, 1, proc_id);
+        snprintf(sql, sizeof sql,
+                 "SELECT t_ns, live_bytes, live_chunks, held_bytes, max_live_bytes "
+                 "FROM pool_timeline WHERE proc_id = ?1 AND pool_id = %lld ORDER BY t_ns",
+                 (long long)pool_id);
+        if (rc == 0) rc = report_json_table(w, "timeline", db, sql, 1, proc_id);
+        jsonw_obj_end(w);
+    }
+    if (rc == 0 && step != SQLITE_DONE) rc = MT_ESQLITE;
+    jsonw_arr_end(w);
+    sqlite3_finalize(q);
+    return rc;
+}
+
+/* "leak_checks": every on-demand check of the image with its "label" and
+ * "sites" (leak_check_sites, every class, biggest first). */
+static int report_json_checks(struct jsonw *w, sqlite3 *db, int64_t proc_id)
+{
+    sqlite3_stmt *q;
+    int rc = 0, step = SQLITE_DONE;
+    if (sqlite3_prepare_v2(db, "SELECT c.*, " REPORT_CHECK_LABEL_SQL " AS label "
+                           "FROM leak_checks c WHERE c.proc_id = ?1 ORDER BY c.seq, c.check_id",
+                           -1, &q, NULL) != SQLITE_OK)
+        return MT_ESQLITE;
+    sqlite3_bind_int64(q, 1, proc_id);
+    jsonw_arr_begin(w, "leak_checks");
+    while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        jsonw_obj_begin(w, NULL);
+        jsonw_row(w, q);
+        rc = jsonw_query(w, "sites", db,
+                         "SELECT s.stack_id, s.class, s.blocks, s.bytes, l.location, f.family "
+                         "FROM leak_check_sites s JOIN leak_checks c USING (check_id) "
+                         "LEFT JOIN stack_leaf l ON l.stack_id = s.stack_id "
+                         "LEFT JOIN temp.mt_pool_sites f "
+                         "ON f.proc_id = c.proc_id AND f.stack_id = s.stack_id "
+                         "WHERE s.check_id = ?1 ORDER BY s.bytes DESC, s.stack_id, s.class",
+                         1, sqlite3_column_int64(q, 0));
+        jsonw_obj_end(w);
+    }
+    if (rc == 0 && step != SQLITE_DONE) rc = MT_ESQLITE;
+    jsonw_arr_end(w);
+    sqlite3_finalize(q);
+    return rc;
+}
+
 /* One process: its row, then every section of report_json_proc_sections. */
 static int report_json_process(struct jsonw *w, sqlite3 *db, sqlite3_stmt *proc)
 {
@@ -178,6 +252,8 @@ static int report_json_process(struct jsonw *w, sqlite3 *db, sqlite3_stmt *proc)
                                "n_frees, alloc_bytes, allocs_per_s, rss_bytes, arena, ordblks, "
                                "hblks, hblkhd, uordblks, fordblks, keepcost FROM timeline "
                                "WHERE proc_id = ?1 ORDER BY t_ns", 1, proc_id);
+    if (rc == 0) rc = report_json_pools(w, db, proc_id);
+    if (rc == 0) rc = report_json_checks(w, db, proc_id);
     jsonw_obj_end(w);
     return rc;
 }
@@ -201,7 +277,8 @@ static int report_json_processes(struct jsonw *w, sqlite3 *db)
 /* Session-wide members, in document order. */
 static int report_json_body(struct jsonw *w, sqlite3 *db)
 {
-    int rc = report_json_map(w, "meta", db, "SELECT key, value FROM meta ORDER BY key");
+    int rc = report_pool_sites(db, NULL);
+    if (!rc) rc = report_json_map(w, "meta", db, "SELECT key, value FROM meta ORDER BY key");
     if (!rc) rc = report_json_one(w, "session", db, "SELECT * FROM session");
     if (!rc)
         rc = jsonw_query(w, "leak_totals", db,
@@ -214,8 +291,10 @@ static int report_json_body(struct jsonw *w, sqlite3 *db)
     if (!rc) rc = report_json_processes(w, db);
     if (!rc)
         rc = jsonw_query(w, "sites", db,
-                         "SELECT s.*, l.location FROM sites s "
+                         "SELECT s.*, l.location, f.family FROM sites s "
                          "LEFT JOIN stack_leaf l ON l.stack_id = s.stack_id "
+                         "LEFT JOIN temp.mt_pool_sites f "
+                         "ON f.proc_id = s.proc_id AND f.stack_id = s.stack_id "
                          "ORDER BY s.proc_id, s.stack_id", 0, 0);
     if (!rc) rc = report_json_stacks(w, db);
     if (!rc) rc = report_json_frames(w, db);

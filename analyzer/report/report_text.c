@@ -19,23 +19,13 @@
 #include <string.h>
 
 #include "memtrace/error.h"
+#include "report/report_text.h"
 
 #define REPORT_TEXT_BAR 40 /* histogram bar width in characters */
 
-struct report_text_out {
-    FILE *out;                     /* borrowed */
-    sqlite3 *db;                   /* borrowed */
-    const struct report_opts *o;   /* borrowed */
-    int md;                        /* 1: markdown, 0: plain text */
-    sqlite3_stmt *stack_q;         /* owned: frames of one stack */
-    struct mt_errbuf *eb;
-};
-
 /* ------------------------------------------------------------ markup */
 
-static void rt_heading(struct report_text_out *rt, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void rt_heading(struct report_text_out *rt, int level, const char *fmt, ...)
+void report_text_heading(struct report_text_out *rt, int level, const char *fmt, ...)
 {
     va_list ap;
     fputc('\n', rt->out);
@@ -48,13 +38,13 @@ static void rt_heading(struct report_text_out *rt, int level, const char *fmt, .
 }
 
 /* One "name: value" line (a bullet in markdown). */
-static void rt_kv(struct report_text_out *rt, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void rt_kv(struct report_text_out *rt, const char *name, const char *fmt, ...)
+void report_text_kv(struct report_text_out *rt, const char *name, const char *fmt, ...)
 {
     va_list ap;
-    if (rt->md) fprintf(rt->out, "- **%s**: ", name);
-    else fprintf(rt->out, "  %-18s ", name);
+    if (rt->md)
+        fprintf(rt->out, "- **%s**: ", name);
+    else
+        fprintf(rt->out, "  %-18s ", name);
     va_start(ap, fmt);
     vfprintf(rt->out, fmt, ap);
     va_end(ap);
@@ -62,9 +52,7 @@ static void rt_kv(struct report_text_out *rt, const char *name, const char *fmt,
 }
 
 /* An entry of a list of sites or errors: text indented, markdown bullet. */
-static void rt_item(struct report_text_out *rt, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void rt_item(struct report_text_out *rt, const char *fmt, ...)
+void report_text_item(struct report_text_out *rt, const char *fmt, ...)
 {
     va_list ap;
     fputs(rt->md ? "- " : "  ", rt->out);
@@ -74,24 +62,53 @@ static void rt_item(struct report_text_out *rt, const char *fmt, ...)
     fputc('\n', rt->out);
 }
 
-/* "68096 B (66.5 KiB)"; plain "24 B" below 1 KiB. */
-static const char *rt_bytes(int64_t v, char *buf, size_t len)
+void report_text_sub(struct report_text_out *rt, const char *fmt, ...)
 {
-    char h[32];
-    if (v < 1024) snprintf(buf, len, "%" PRId64 " B", v);
-    else snprintf(buf, len, "%" PRId64 " B (%s)", v, report_human_bytes((double)v, h, sizeof h));
+    va_list ap;
+    fputs(rt->md ? "  - " : "    ", rt->out);
+    va_start(ap, fmt);
+    vfprintf(rt->out, fmt, ap);
+    va_end(ap);
+    fputc('\n', rt->out);
+}
+
+int64_t report_text_count(struct report_text_out *rt, const char *sql, int64_t param)
+{
+    sqlite3_stmt *q;
+    int64_t n = -1;
+    if (report_prepare(rt->db, sql, &q, rt->eb)) return -1;
+    sqlite3_bind_int64(q, 1, param);
+    if (sqlite3_step(q) == SQLITE_ROW) n = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return n;
+}
+
+const char *report_text_unit(int64_t n, const char *family, char *buf, size_t len)
+{
+    if (family)
+        snprintf(buf, len, "chunk%s of %s", report_plural(n), family);
+    else
+        snprintf(buf, len, "block%s", report_plural(n));
     return buf;
 }
 
-static const char *rt_col_text(sqlite3_stmt *q, int col)
+const char *report_text_bytes(int64_t v, char *buf, size_t len)
+{
+    char h[32];
+    if (v < 1024)
+        snprintf(buf, len, "%" PRId64 " B", v);
+    else
+        snprintf(buf, len, "%" PRId64 " B (%s)", v, report_human_bytes((double)v, h, sizeof h));
+    return buf;
+}
+
+const char *report_text_col_text(sqlite3_stmt *q, int col)
 {
     const unsigned char *s = sqlite3_column_text(q, col);
     return s ? (const char *)s : "?";
 }
 
-/* Prints the frames of stack_id under an item, with a caption line
- * ("allocated at:") when caption is not NULL. */
-static int rt_stack(struct report_text_out *rt, int64_t stack_id, const char *caption)
+int report_text_stack(struct report_text_out *rt, int64_t stack_id, const char *caption)
 {
     char label[1024];
     int depth = 0, rc;
@@ -118,23 +135,22 @@ static int rt_stack(struct report_text_out *rt, int64_t stack_id, const char *ca
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : report_sql_error(rt->db, rt->eb);
 }
 
-/* Runs sql with ?1 = proc_id, limited to --top rows, calling row() per row.
- * Returns 0 or MT_ESQLITE; *n_rows gets the rows shown. */
-static int rt_rows(struct report_text_out *rt, const char *sql, int64_t proc_id,
-                   int (*row)(struct report_text_out *rt, sqlite3_stmt *q), int *n_rows)
+int report_text_rows(struct report_text_out *rt, const char *sql, int64_t param,
+                     int (*row)(struct report_text_out *rt, sqlite3_stmt *q), int *n_rows)
 {
     sqlite3_stmt *q;
     int rc = report_prepare(rt->db, sql, &q, rt->eb);
     int n = 0, step = SQLITE_DONE;
     if (rc) return rc;
-    sqlite3_bind_int64(q, 1, proc_id);
-    while (rc == 0 && (rt->o->top <= 0 || n < rt->o->top) && (step = sqlite3_step(q)) == SQLITE_ROW) {
+    sqlite3_bind_int64(q, 1, param);
+    while (rc == 0 && (rt->o->top <= 0 || n < rt->o->top) &&
+           (step = sqlite3_step(q)) == SQLITE_ROW) {
         rc = row(rt, q);
         n++;
     }
     if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE) rc = report_sql_error(rt->db, rt->eb);
     if (rc == 0 && step == SQLITE_ROW && sqlite3_step(q) == SQLITE_ROW)
-        rt_item(rt, "... more rows: raise --top, or use --format json");
+        report_text_item(rt, "... more rows: raise --top, or use --format json");
     sqlite3_finalize(q);
     if (n_rows) *n_rows = n;
     return rc;
@@ -146,39 +162,44 @@ static int rt_session(struct report_text_out *rt)
 {
     sqlite3_stmt *q;
     char a[64], b[64];
-    int rc = report_prepare(rt->db,
-                            "SELECT argv, duration_ns, n_processes, n_events, n_allocs, alloc_bytes, "
-                            "n_frees, n_temporary, n_errors, peak_heap_bytes, peak_heap_ns, "
-                            "peak_rss_bytes, peak_rss_ns, truncated, dropped, seq_holes, "
-                            "unmatched_frees, options FROM session",
-                            &q, rt->eb);
+    int rc =
+        report_prepare(rt->db,
+                       "SELECT argv, duration_ns, n_processes, n_events, n_allocs, alloc_bytes, "
+                       "n_frees, n_temporary, n_errors, peak_heap_bytes, peak_heap_ns, "
+                       "peak_rss_bytes, peak_rss_ns, truncated, dropped, seq_holes, "
+                       "unmatched_frees, options FROM session",
+                       &q, rt->eb);
     if (rc) return rc;
     if (sqlite3_step(q) != SQLITE_ROW) {
         sqlite3_finalize(q);
         mt_errbuf_set(rt->eb, "the database has no session row (analysis incomplete?)");
         return MT_ESCHEMA;
     }
-    rt_heading(rt, 1, "memtrace report: %s", rt_col_text(q, 0));
-    rt_kv(rt, "duration", "%.3f s", sqlite3_column_double(q, 1) / 1e9);
-    rt_kv(rt, "processes", "%d", sqlite3_column_int(q, 2));
-    rt_kv(rt, "events", "%lld", (long long)sqlite3_column_int64(q, 3));
-    rt_kv(rt, "allocations", "%lld, %s", (long long)sqlite3_column_int64(q, 4),
-          rt_bytes(sqlite3_column_int64(q, 5), a, sizeof a));
-    rt_kv(rt, "frees", "%lld", (long long)sqlite3_column_int64(q, 6));
-    rt_kv(rt, "temporary", "%lld", (long long)sqlite3_column_int64(q, 7));
-    rt_kv(rt, "memory errors", "%lld", (long long)sqlite3_column_int64(q, 8));
-    rt_kv(rt, "peak heap", "%s at %.3f s", rt_bytes(sqlite3_column_int64(q, 9), a, sizeof a),
-          sqlite3_column_double(q, 10) / 1e9);
+    report_text_heading(rt, 1, "memtrace report: %s", report_text_col_text(q, 0));
+    report_text_kv(rt, "duration", "%.3f s", sqlite3_column_double(q, 1) / 1e9);
+    report_text_kv(rt, "processes", "%d", sqlite3_column_int(q, 2));
+    report_text_kv(rt, "events", "%lld", (long long)sqlite3_column_int64(q, 3));
+    report_text_kv(rt, "allocations", "%lld, %s", (long long)sqlite3_column_int64(q, 4),
+                   report_text_bytes(sqlite3_column_int64(q, 5), a, sizeof a));
+    report_text_kv(rt, "frees", "%lld", (long long)sqlite3_column_int64(q, 6));
+    report_text_kv(rt, "temporary", "%lld", (long long)sqlite3_column_int64(q, 7));
+    report_text_kv(rt, "memory errors", "%lld", (long long)sqlite3_column_int64(q, 8));
+    report_text_kv(rt, "peak heap", "%s at %.3f s",
+                   report_text_bytes(sqlite3_column_int64(q, 9), a, sizeof a),
+                   sqlite3_column_double(q, 10) / 1e9);
     if (sqlite3_column_type(q, 11) != SQLITE_NULL)
-        rt_kv(rt, "peak RSS", "%s at %.3f s", rt_bytes(sqlite3_column_int64(q, 11), b, sizeof b),
-              sqlite3_column_double(q, 12) / 1e9);
-    if (sqlite3_column_int(q, 13)) rt_kv(rt, "WARNING", "the trace was truncated");
+        report_text_kv(rt, "peak RSS", "%s at %.3f s",
+                       report_text_bytes(sqlite3_column_int64(q, 11), b, sizeof b),
+                       sqlite3_column_double(q, 12) / 1e9);
+    if (sqlite3_column_int(q, 13)) report_text_kv(rt, "WARNING", "the trace was truncated");
     if (sqlite3_column_int64(q, 14))
-        rt_kv(rt, "WARNING", "%lld events dropped (--lossy)", (long long)sqlite3_column_int64(q, 14));
+        report_text_kv(rt, "WARNING", "%lld events dropped (--lossy)",
+                       (long long)sqlite3_column_int64(q, 14));
     if (sqlite3_column_int64(q, 15))
-        rt_kv(rt, "WARNING", "%lld sequence holes", (long long)sqlite3_column_int64(q, 15));
+        report_text_kv(rt, "WARNING", "%lld sequence holes",
+                       (long long)sqlite3_column_int64(q, 15));
     if (sqlite3_column_int64(q, 16))
-        rt_kv(rt, "unmatched frees", "%lld", (long long)sqlite3_column_int64(q, 16));
+        report_text_kv(rt, "unmatched frees", "%lld", (long long)sqlite3_column_int64(q, 16));
     sqlite3_finalize(q);
     return 0;
 }
@@ -187,8 +208,9 @@ static int rt_session(struct report_text_out *rt)
 static int rt_leak_totals_row(struct report_text_out *rt, sqlite3_stmt *q)
 {
     char a[64];
-    rt_kv(rt, rt_col_text(q, 0), "%lld blocks, %s", (long long)sqlite3_column_int64(q, 1),
-          rt_bytes(sqlite3_column_int64(q, 2), a, sizeof a));
+    int64_t n = sqlite3_column_int64(q, 1);
+    report_text_kv(rt, report_text_col_text(q, 0), "%lld block%s, %s", (long long)n,
+                   report_plural(n), report_text_bytes(sqlite3_column_int64(q, 2), a, sizeof a));
     return 0;
 }
 
@@ -196,20 +218,25 @@ static int rt_leak_totals_row(struct report_text_out *rt, sqlite3_stmt *q)
 
 static int rt_peak_row(struct report_text_out *rt, sqlite3_stmt *q)
 {
-    char a[64];
-    rt_item(rt, "%s in %lld blocks (%.1f%%) at %s", rt_bytes(sqlite3_column_int64(q, 1), a, sizeof a),
-            (long long)sqlite3_column_int64(q, 2), 100.0 * sqlite3_column_double(q, 3),
-            rt_col_text(q, 4));
-    return rt_stack(rt, sqlite3_column_int64(q, 0), NULL);
+    char a[64], u[96];
+    int64_t n = sqlite3_column_int64(q, 2);
+    const char *family = (const char *)sqlite3_column_text(q, 5);
+    report_text_item(rt, "%s in %lld %s (%.1f%%) at %s",
+                     report_text_bytes(sqlite3_column_int64(q, 1), a, sizeof a), (long long)n,
+                     report_text_unit(n, family, u, sizeof u), 100.0 * sqlite3_column_double(q, 3),
+                     report_text_col_text(q, 4));
+    return report_text_stack(rt, sqlite3_column_int64(q, 0), NULL);
 }
 
 static int rt_leak_row(struct report_text_out *rt, sqlite3_stmt *q)
 {
-    char a[64];
-    rt_item(rt, "%s: %s in %lld block%s at %s", rt_col_text(q, 1),
-            rt_bytes(sqlite3_column_int64(q, 3), a, sizeof a), (long long)sqlite3_column_int64(q, 2),
-            sqlite3_column_int64(q, 2) == 1 ? "" : "s", rt_col_text(q, 4));
-    return rt_stack(rt, sqlite3_column_int64(q, 0), NULL);
+    char a[64], u[96];
+    int64_t n = sqlite3_column_int64(q, 2);
+    const char *family = (const char *)sqlite3_column_text(q, 5);
+    report_text_item(rt, "%s: %s in %lld %s at %s", report_text_col_text(q, 1),
+                     report_text_bytes(sqlite3_column_int64(q, 3), a, sizeof a), (long long)n,
+                     report_text_unit(n, family, u, sizeof u), report_text_col_text(q, 4));
+    return report_text_stack(rt, sqlite3_column_int64(q, 0), NULL);
 }
 
 static int rt_error_row(struct report_text_out *rt, sqlite3_stmt *q)
@@ -217,25 +244,32 @@ static int rt_error_row(struct report_text_out *rt, sqlite3_stmt *q)
     char sub[64] = "";
     int rc;
     if (sqlite3_column_type(q, 1) != SQLITE_NULL)
-        snprintf(sub, sizeof sub, " (%s)", rt_col_text(q, 1));
-    rt_item(rt, "%s%s: %s(0x%" PRIx64 ") by thread %lld at %.3f s", rt_col_text(q, 0), sub,
-            rt_col_text(q, 3), (uint64_t)sqlite3_column_int64(q, 2),
-            (long long)sqlite3_column_int64(q, 5), sqlite3_column_double(q, 6) / 1e9);
-    if (sqlite3_column_type(q, 4) != SQLITE_NULL)
-        fprintf(rt->out, "%sblock of %lld bytes, family %s\n", rt->md ? "  " : "    ",
-                (long long)sqlite3_column_int64(q, 4), rt_col_text(q, 10));
-    rc = rt_stack(rt, sqlite3_column_int64(q, 7), "at:");
+        snprintf(sub, sizeof sub, " (%s)", report_text_col_text(q, 1));
+    report_text_item(rt, "%s%s: %s(0x%" PRIx64 ") by thread %lld at %.3f s",
+                     report_text_col_text(q, 0), sub, report_text_col_text(q, 3),
+                     (uint64_t)sqlite3_column_int64(q, 2), (long long)sqlite3_column_int64(q, 5),
+                     sqlite3_column_double(q, 6) / 1e9);
+    if (sqlite3_column_type(q, 4) != SQLITE_NULL) {
+        const char *fam = report_text_col_text(q, 10);
+        int64_t size = sqlite3_column_int64(q, 4);
+        fprintf(rt->out, "%s%s of %lld byte%s, family %s\n", rt->md ? "  " : "    ",
+                strncmp(fam, "pool:", 5) ? "block" : "chunk", (long long)size, report_plural(size),
+                fam);
+    }
+    rc = report_text_stack(rt, sqlite3_column_int64(q, 7), "at:");
     if (!rc && sqlite3_column_type(q, 8) != SQLITE_NULL && sqlite3_column_int64(q, 8))
-        rc = rt_stack(rt, sqlite3_column_int64(q, 8), "allocated at:");
+        rc = report_text_stack(rt, sqlite3_column_int64(q, 8), "allocated at:");
     if (!rc && sqlite3_column_type(q, 9) != SQLITE_NULL && sqlite3_column_int64(q, 9))
-        rc = rt_stack(rt, sqlite3_column_int64(q, 9), "first freed at:");
+        rc = report_text_stack(rt, sqlite3_column_int64(q, 9), "first freed at:");
     return rc;
 }
 
 static int rt_temp_row(struct report_text_out *rt, sqlite3_stmt *q)
 {
-    rt_item(rt, "%lld of %lld allocations temporary at %s", (long long)sqlite3_column_int64(q, 1),
-            (long long)sqlite3_column_int64(q, 0), rt_col_text(q, 2));
+    int64_t n = sqlite3_column_int64(q, 0);
+    report_text_item(rt, "%lld of %lld allocation%s temporary at %s",
+                     (long long)sqlite3_column_int64(q, 1), (long long)n, report_plural(n),
+                     report_text_col_text(q, 2));
     return 0;
 }
 
@@ -245,9 +279,11 @@ static int rt_frag_row(struct report_text_out *rt, sqlite3_stmt *q)
     char ret[32] = "n/a";
     if (sqlite3_column_type(q, 4) != SQLITE_NULL)
         snprintf(ret, sizeof ret, "%.1f%%", 100.0 * sqlite3_column_double(q, 4));
-    rt_item(rt, "at %-6s (%.3f s): external %.1f%%, internal %.1f%%, retention %s, live %s",
-            rt_col_text(q, 0), sqlite3_column_double(q, 1) / 1e9, 100.0 * sqlite3_column_double(q, 2),
-            100.0 * sqlite3_column_double(q, 3), ret, rt_bytes(sqlite3_column_int64(q, 5), a, sizeof a));
+    report_text_item(rt,
+                     "at %-6s (%.3f s): external %.1f%%, internal %.1f%%, retention %s, live %s",
+                     report_text_col_text(q, 0), sqlite3_column_double(q, 1) / 1e9,
+                     100.0 * sqlite3_column_double(q, 2), 100.0 * sqlite3_column_double(q, 3), ret,
+                     report_text_bytes(sqlite3_column_int64(q, 5), a, sizeof a));
     return 0;
 }
 
@@ -274,14 +310,15 @@ static int rt_histogram(struct report_text_out *rt, int64_t proc_id, const char 
     struct report_opts all = *rt->o;
     snprintf(sql, sizeof sql,
              "SELECT lo, hi, count, max(count) OVER () FROM histograms WHERE proc_id = ?1 "
-             "AND stack_id IS NULL AND kind = '%s' ORDER BY bucket", kind);
-    rt_heading(rt, 3, "%s", title);
+             "AND stack_id IS NULL AND kind = '%s' ORDER BY bucket",
+             kind);
+    report_text_heading(rt, 3, "%s", title);
     if (rt->md) fputs("\n", rt->out);
     all.top = 0; /* a histogram is never cut */
     rt->o = &all;
-    rc = rt_rows(rt, sql, proc_id, rt_hist_row, &n);
+    rc = report_text_rows(rt, sql, proc_id, rt_hist_row, &n);
     rt->o = saved;
-    if (!rc && n == 0) rt_item(rt, "(empty)");
+    if (!rc && n == 0) report_text_item(rt, "(empty)");
     return rc;
 }
 
@@ -294,23 +331,30 @@ static void rt_process_head(struct report_text_out *rt, sqlite3_stmt *p)
         snprintf(how, sizeof how, "exited with status %d", sqlite3_column_int(p, 7));
     else if (end && !strcmp(end, "signaled"))
         snprintf(how, sizeof how, "killed by signal %d", sqlite3_column_int(p, 8));
-    else snprintf(how, sizeof how, "%s", end ? end : "end unknown");
-    rt_heading(rt, 2, "Process %lld%s: %s", (long long)sqlite3_column_int64(p, 1),
-               sqlite3_column_int(p, 2) ? " (after exec)" : "", rt_col_text(p, 3));
-    rt_kv(rt, "command", "%s", rt_col_text(p, 4));
-    rt_kv(rt, "ended", "%s%s", how, sqlite3_column_int(p, 9) ? ", leak scan done" : ", no leak scan");
-    rt_kv(rt, "allocations", "%lld, %s", (long long)sqlite3_column_int64(p, 10),
-          rt_bytes(sqlite3_column_int64(p, 11), a, sizeof a));
-    rt_kv(rt, "frees", "%lld", (long long)sqlite3_column_int64(p, 12));
-    rt_kv(rt, "temporary", "%lld", (long long)sqlite3_column_int64(p, 13));
-    rt_kv(rt, "memory errors", "%lld", (long long)sqlite3_column_int64(p, 14));
-    rt_kv(rt, "peak heap", "%s in %lld blocks at %.3f s",
-          rt_bytes(sqlite3_column_int64(p, 15), a, sizeof a), (long long)sqlite3_column_int64(p, 16),
-          sqlite3_column_double(p, 17) / 1e9);
+    else
+        snprintf(how, sizeof how, "%s", end ? end : "end unknown");
+    report_text_heading(rt, 2, "Process %lld%s: %s", (long long)sqlite3_column_int64(p, 1),
+                        sqlite3_column_int(p, 2) ? " (after exec)" : "",
+                        report_text_col_text(p, 3));
+    report_text_kv(rt, "command", "%s", report_text_col_text(p, 4));
+    report_text_kv(rt, "ended", "%s%s", how,
+                   sqlite3_column_int(p, 9) ? ", leak scan done" : ", no leak scan");
+    report_text_kv(rt, "allocations", "%lld, %s", (long long)sqlite3_column_int64(p, 10),
+                   report_text_bytes(sqlite3_column_int64(p, 11), a, sizeof a));
+    report_text_kv(rt, "frees", "%lld", (long long)sqlite3_column_int64(p, 12));
+    report_text_kv(rt, "temporary", "%lld", (long long)sqlite3_column_int64(p, 13));
+    report_text_kv(rt, "memory errors", "%lld", (long long)sqlite3_column_int64(p, 14));
+    report_text_kv(rt, "peak heap", "%s in %lld block%s at %.3f s",
+                   report_text_bytes(sqlite3_column_int64(p, 15), a, sizeof a),
+                   (long long)sqlite3_column_int64(p, 16),
+                   report_plural(sqlite3_column_int64(p, 16)), sqlite3_column_double(p, 17) / 1e9);
     if (sqlite3_column_type(p, 18) != SQLITE_NULL)
-        rt_kv(rt, "peak RSS", "%s", rt_bytes(sqlite3_column_int64(p, 18), a, sizeof a));
-    rt_kv(rt, "live at end", "%s in %lld blocks", rt_bytes(sqlite3_column_int64(p, 19), a, sizeof a),
-          (long long)sqlite3_column_int64(p, 20));
+        report_text_kv(rt, "peak RSS", "%s",
+                       report_text_bytes(sqlite3_column_int64(p, 18), a, sizeof a));
+    report_text_kv(rt, "live at end", "%s in %lld block%s",
+                   report_text_bytes(sqlite3_column_int64(p, 19), a, sizeof a),
+                   (long long)sqlite3_column_int64(p, 20),
+                   report_plural(sqlite3_column_int64(p, 20)));
 }
 
 /* Every section of one process image. */
@@ -319,43 +363,60 @@ static int rt_process(struct report_text_out *rt, sqlite3_stmt *p)
     int64_t id = sqlite3_column_int64(p, 0);
     int n = 0, rc;
     rt_process_head(rt, p);
-    rt_heading(rt, 3, "Peak heap: sites holding it");
-    rc = rt_rows(rt, "SELECT stack_id, peak_bytes, peak_blocks, share, location "
-                     "FROM top_sites_at_peak WHERE proc_id = ?1 ORDER BY peak_bytes DESC, stack_id",
-                 id, rt_peak_row, &n);
-    if (!rc && !n) rt_item(rt, "(no live block at the peak)");
+    report_text_heading(rt, 3, "Peak heap: sites holding it");
+    rc = report_text_rows(
+        rt,
+        "SELECT t.stack_id, t.peak_bytes, t.peak_blocks, t.share, t.location, f.family "
+        "FROM top_sites_at_peak t LEFT JOIN temp.mt_pool_sites f "
+        "USING (proc_id, stack_id) WHERE t.proc_id = ?1 "
+        "ORDER BY t.peak_bytes DESC, t.stack_id",
+        id, rt_peak_row, &n);
+    if (!rc && !n) report_text_item(rt, "(no live block at the peak)");
     if (!rc) {
-        rt_heading(rt, 3, "Leaks");
-        rc = rt_rows(rt, "SELECT class, blocks, bytes FROM leak_totals WHERE proc_id = ?1 "
-                         "ORDER BY class", id, rt_leak_totals_row, &n);
+        report_text_heading(rt, 3, "Leaks");
+        rc = report_text_rows(rt,
+                              "SELECT class, blocks, bytes FROM leak_totals WHERE proc_id = ?1 "
+                              "ORDER BY class",
+                              id, rt_leak_totals_row, &n);
     }
-    if (!rc && !n) rt_item(rt, "(no block live at exit)");
+    if (!rc && !n) report_text_item(rt, "(no block live at exit)");
     if (!rc)
-        rc = rt_rows(rt, "SELECT stack_id, class, blocks, bytes, location FROM leaks_by_site "
-                         "WHERE proc_id = ?1 ORDER BY CASE class WHEN 'definite' THEN 0 "
-                         "WHEN 'indirect' THEN 1 WHEN 'possible' THEN 2 WHEN 'unclassified' "
-                         "THEN 3 ELSE 4 END, bytes DESC, stack_id", id, rt_leak_row, NULL);
+        rc = report_text_rows(
+            rt,
+            "SELECT k.stack_id, class, blocks, bytes, location, f.family FROM leaks_by_site k "
+            "LEFT JOIN temp.mt_pool_sites f USING (proc_id, stack_id) "
+            "WHERE k.proc_id = ?1 ORDER BY CASE class WHEN 'definite' THEN 0 "
+            "WHEN 'indirect' THEN 1 WHEN 'possible' THEN 2 WHEN 'unclassified' "
+            "THEN 3 ELSE 4 END, bytes DESC, k.stack_id",
+            id, rt_leak_row, NULL);
     if (!rc) {
-        rt_heading(rt, 3, "Memory errors");
-        rc = rt_rows(rt, "SELECT kind, subkind, addr, api, size, tid, t_ns, stack_id, "
-                         "alloc_stack_id, free_stack_id, alloc_family FROM errors "
-                         "WHERE proc_id = ?1 ORDER BY seq, error_id", id, rt_error_row, &n);
+        report_text_heading(rt, 3, "Memory errors");
+        rc = report_text_rows(rt,
+                              "SELECT kind, subkind, addr, api, size, tid, t_ns, stack_id, "
+                              "alloc_stack_id, free_stack_id, alloc_family FROM errors "
+                              "WHERE proc_id = ?1 ORDER BY seq, error_id",
+                              id, rt_error_row, &n);
     }
-    if (!rc && !n) rt_item(rt, "(none)");
+    if (!rc && !n) report_text_item(rt, "(none)");
+    if (!rc) rc = report_text_client(rt, id);
     if (!rc) {
-        rt_heading(rt, 3, "Temporary allocations");
-        rc = rt_rows(rt, "SELECT n_allocs, n_temporary, location FROM top_sites_by_allocs "
-                         "WHERE proc_id = ?1 AND n_temporary > 0 ORDER BY n_temporary DESC, "
-                         "stack_id", id, rt_temp_row, &n);
+        report_text_heading(rt, 3, "Temporary allocations");
+        rc = report_text_rows(rt,
+                              "SELECT n_allocs, n_temporary, location FROM top_sites_by_allocs "
+                              "WHERE proc_id = ?1 AND n_temporary > 0 ORDER BY n_temporary DESC, "
+                              "stack_id",
+                              id, rt_temp_row, &n);
     }
-    if (!rc && !n) rt_item(rt, "(none)");
+    if (!rc && !n) report_text_item(rt, "(none)");
     if (!rc) {
-        rt_heading(rt, 3, "Fragmentation");
-        rc = rt_rows(rt, "SELECT at, t_ns, external, internal, retention, live_bytes "
-                         "FROM fragmentation WHERE proc_id = ?1 AND at IN ('peak', 'end') "
-                         "ORDER BY t_ns, seq", id, rt_frag_row, &n);
+        report_text_heading(rt, 3, "Fragmentation");
+        rc = report_text_rows(rt,
+                              "SELECT at, t_ns, external, internal, retention, live_bytes "
+                              "FROM fragmentation WHERE proc_id = ?1 AND at IN ('peak', 'end') "
+                              "ORDER BY t_ns, seq",
+                              id, rt_frag_row, &n);
     }
-    if (!rc && !n) rt_item(rt, "(not measured)");
+    if (!rc && !n) report_text_item(rt, "(not measured)");
     if (!rc) rc = rt_histogram(rt, id, "size", "Allocation sizes (bytes, log2 buckets)");
     if (!rc) rc = rt_histogram(rt, id, "lifetime", "Lifetimes of freed blocks (ns, log2 buckets)");
     return rc;
@@ -382,23 +443,26 @@ static int rt_processes(struct report_text_out *rt)
 
 int report_text(sqlite3 *db, FILE *out, const struct report_opts *o, struct mt_errbuf *eb)
 {
-    struct report_text_out rt = {.out = out, .db = db, .o = o, .md = o->format == REPORT_MARKDOWN,
-                                 .eb = eb};
+    struct report_text_out rt = {
+        .out = out, .db = db, .o = o, .md = o->format == REPORT_MARKDOWN, .eb = eb};
     int rc = report_prepare(db,
                             "SELECT depth, function, file, line, inlined, module, module_offset "
                             "FROM stack_trace WHERE stack_id = ?1 ORDER BY depth",
                             &rt.stack_q, eb);
+    if (!rc) rc = report_pool_sites(db, eb);
     if (!rc) rc = rt_session(&rt);
     if (!rc) {
-        rt_heading(&rt, 3, "Leaks, all processes");
+        report_text_heading(&rt, 3, "Leaks, all processes");
         int n = 0;
         struct report_opts all = *o;
         all.top = 0;
         rt.o = &all;
-        rc = rt_rows(&rt, "SELECT class, sum(blocks), sum(bytes) FROM leak_totals "
-                          "WHERE ?1 GROUP BY class ORDER BY class", 1, rt_leak_totals_row, &n);
+        rc = report_text_rows(&rt,
+                              "SELECT class, sum(blocks), sum(bytes) FROM leak_totals "
+                              "WHERE ?1 GROUP BY class ORDER BY class",
+                              1, rt_leak_totals_row, &n);
         rt.o = o;
-        if (!rc && !n) rt_item(&rt, "(no block live at exit)");
+        if (!rc && !n) report_text_item(&rt, "(no block live at exit)");
     }
     if (!rc) rc = rt_processes(&rt);
     sqlite3_finalize(rt.stack_q);

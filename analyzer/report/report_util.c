@@ -51,6 +51,27 @@ int report_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **q, struct mt_err
     return report_sql_error(db, eb);
 }
 
+const char *report_plural(int64_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
+int report_pool_sites(sqlite3 *db, struct mt_errbuf *eb)
+{
+    /* One scan of allocations, and only when a pool exists: most runs have
+     * none, and allocations is the largest table. A stack that made both
+     * malloc blocks and chunks (unusual: the pool call is a frame of its
+     * own) is shown as the pool's. */
+    static const char sql[] =
+        "CREATE TEMP TABLE IF NOT EXISTS mt_pool_sites (proc_id INTEGER, stack_id INTEGER,"
+        " family TEXT, PRIMARY KEY (proc_id, stack_id)) WITHOUT ROWID;"
+        "INSERT OR IGNORE INTO mt_pool_sites SELECT proc_id, stack_id, min(family)"
+        " FROM main.allocations WHERE family LIKE 'pool:%' AND EXISTS (SELECT 1 FROM main.pools)"
+        " AND NOT EXISTS (SELECT 1 FROM temp.mt_pool_sites) GROUP BY proc_id, stack_id;";
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK) return 0;
+    return report_sql_error(db, eb);
+}
+
 int report_write(sqlite3 *db, FILE *out, const struct report_opts *o, struct mt_errbuf *eb)
 {
     switch (o->format) {

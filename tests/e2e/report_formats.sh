@@ -45,8 +45,10 @@ assert_eq "$top_loc" "$(jq -r '.processes[0].peak_sites[0].location' "$T/r.json"
 
 # --- leaks per class, and the leak site with its stack
 while IFS='|' read -r class blocks bytes; do
-    grep -E "^ *$class +$blocks blocks, $bytes B" "$T/r.txt" >/dev/null || fail "text: $class total"
-    assert_contains "$T/r.md" "**$class**: $blocks blocks, $bytes B" "markdown: $class total"
+    unit=blocks
+    [ "$blocks" = 1 ] && unit=block # "1 block", never "1 blocks"
+    grep -E "^ *$class +$blocks $unit, $bytes B" "$T/r.txt" >/dev/null || fail "text: $class total"
+    assert_contains "$T/r.md" "**$class**: $blocks $unit, $bytes B" "markdown: $class total"
     assert_eq "$blocks|$bytes" "$(jq -r --arg c "$class" '.leak_totals[] | select(.class == $c) | "\(.blocks)|\(.bytes)"' "$T/r.json")" "json $class total"
 done < <(sql "$DB" "SELECT class, sum(blocks), sum(bytes) FROM leak_totals GROUP BY class")
 assert_eq 1 "$(sql "$DB" "SELECT count(*) FROM leaks_by_site WHERE class = 'definite' AND function = 'list_build'")" "database: definite leak at list_build"

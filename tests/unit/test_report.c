@@ -138,7 +138,7 @@ static void test_report_markdown_uses_markup(void **state)
     assert_int_equal(rc, 0);
     assert_non_null(strstr(t, "\n# memtrace report: prog --fast\n"));
     assert_non_null(strstr(t, "\n## Process 100: /bin/prog\n"));
-    assert_non_null(strstr(t, "- **definite**: 1 blocks, 100 B\n"));
+    assert_non_null(strstr(t, "- **definite**: 1 block, 100 B\n"));
     assert_non_null(strstr(t, "  ```\n  #0  leaky src/a.c:10\n"));
     assert_null(strstr(t, "===="));
     free(t);

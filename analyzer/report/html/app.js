@@ -6,7 +6,11 @@
  * cost is selectable (d3-flame-graph: allocations, bytes, live at peak,
  * leaked; click to zoom, search), and sortable tables of peak sites, leaks
  * with their stacks, memory errors, all sites, fragmentation and
- * histograms. Everything is offline: the libraries are bundled in the page.
+ * histograms. Client-API runs add markers (vertical lines on the heap
+ * chart and a list), pools (live chunk bytes against bytes held, waste,
+ * leaked chunks) and on-demand leak checks; pool chunks are the family
+ * "pool:<name>" in the site tables and in the flame graph (a filter, and
+ * a "[pool:<name>]" frame above the allocating call). Everything is offline: the libraries are bundled in the page.
  * On success it sets <body data-rendered="ok">; on an exception, "error: ...".
  *
  * SPDX-License-Identifier: MIT
@@ -174,22 +178,44 @@
         { label: 'RSS', stroke: '#c6602a', width: 2, spanGaps: true, value: function (u, v) { return human(v); } }],
       axes: [{ label: 'seconds' }, { size: 80, values: function (u, vals) { return vals.map(human); } }]
     };
+    opts.plugins = [markerPlugin(gather('markers'))];
     plot = new uPlot(opts, [t, heap, hmax, rss], box);
+  }
+  /* Markers as dashed vertical lines over the plot, each with its label;
+   * DOM elements (not canvas strokes) so they can be read and hovered.
+   * Rebuilt on every draw: zooming moves them. */
+  function markerPlugin(list) {
+    function place(u) {
+      var layer = u.over.querySelector('.mt-marker-layer');
+      if (!layer) { layer = el('div', { cls: 'mt-marker-layer' }); u.over.appendChild(layer); }
+      layer.textContent = '';
+      list.forEach(function (m, i) {
+        var x = u.valToPos(m.t_ns / 1e9, 'x');
+        if (!(x >= 0 && x <= u.bbox.width / (window.devicePixelRatio || 1) + 1)) return;
+        layer.appendChild(el('div', { cls: 'mt-marker ' + (m.kind || 'mark'), style: 'left:' + x.toFixed(1) + 'px',
+          title: m.name + ' at ' + secs(m.t_ns) + ' (seq ' + m.seq + ', pid ' + m.pid + ')', 'data-seq': String(m.seq) },
+          [el('span', { cls: 'mt-marker-label', text: m.name, style: 'top:' + (2 + 14 * (i % 4)) + 'px' })]));
+      });
+    }
+    return { hooks: { draw: [place] } };
   }
 
   /* ---------------------------------------------------------- flame graph */
   var chart = null;
-  function flameData(cost) {
+  /* family filter: 'all', 'heap' (malloc and new) or a pool's family */
+  function familyOk(s, fam) { return fam === 'all' || (fam === 'heap' ? !s.family : s.family === fam); }
+  function flameData(cost, fam) {
     var ids = {}, root = { name: 'all', value: 0, children: [] };
     procs().forEach(function (p) { ids[p.proc_id] = 1; });
     (D.sites || []).forEach(function (s) {
-      if (!ids[s.proc_id]) return;
+      if (!ids[s.proc_id] || !familyOk(s, fam)) return;
       var v = cost === 'leaked_bytes' ? leaked(s) : (s[cost] || 0);
       if (v <= 0) return;
-      var frames = stackFrames(s.stack_id).slice().reverse(), node = root;
+      var names = stackFrames(s.stack_id).slice().reverse().map(frameName), node = root;
+      if (s.family) names.push('[' + s.family + ']');
       root.value += v;
-      frames.forEach(function (f) {
-        var name = frameName(f), next = null;
+      names.forEach(function (name) {
+        var next = null;
         node.kids = node.kids || {};
         next = node.kids[name];
         if (!next) { next = { name: name, value: 0, children: [] }; node.kids[name] = next; node.children.push(next); }
@@ -202,7 +228,7 @@
   }
   function renderFlame() {
     var cost = document.getElementById('mt-cost').value, box = document.getElementById('mt-flame');
-    var data = flameData(cost);
+    var data = flameData(cost, document.getElementById('mt-family').value || 'all');
     box.textContent = '';
     document.getElementById('mt-flame-total').textContent = 'total: ' +
       (cost === 'n_allocs' ? data.value + ' allocations' : data.value + ' B (' + human(data.value) + ')');
@@ -218,17 +244,18 @@
   }
 
   /* ---------------------------------------------------------- tables */
+  var FAMILY = { title: 'family', key: 'family', cell: function (r) { return el('span', { cls: 'mt-family', text: r.family || 'heap' }); } };
   var NUMB = function (k) { return { title: k.t, key: k.k, num: true, cell: function (r) { return bytesCell(r[k.k]); } }; };
   function renderTables() {
     var one = procs().length === 1;
     var pidCol = { title: 'pid', key: 'pid', num: true };
     function cols(list) { return one ? list : [pidCol].concat(list); }
     var peak = document.getElementById('mt-peak'); peak.textContent = '';
-    peak.appendChild(table(cols([NUMB({ t: 'live at peak', k: 'peak_bytes' }), { title: 'blocks', key: 'peak_blocks', num: true },
+    peak.appendChild(table(cols([NUMB({ t: 'live at peak', k: 'peak_bytes' }), { title: 'blocks', key: 'peak_blocks', num: true }, FAMILY,
       { title: 'share', key: 'share', num: true, cell: function (r) { return pct(r.share); } },
       { title: 'location', key: 'location', loc: true, cell: locCell }]), gather('peak_sites'), 'peak-row', 'peak_bytes'));
     var lk = document.getElementById('mt-leaks'); lk.textContent = '';
-    lk.appendChild(table(cols([{ title: 'class', key: 'class' }, { title: 'blocks', key: 'blocks', num: true },
+    lk.appendChild(table(cols([{ title: 'class', key: 'class' }, { title: 'blocks', key: 'blocks', num: true }, FAMILY,
       NUMB({ t: 'bytes', k: 'bytes' }), { title: 'location', key: 'location', loc: true, cell: locCell }]),
       gather('leaks'), 'leak-row', 'bytes'));
     var er = document.getElementById('mt-errors'); er.textContent = '';
@@ -239,10 +266,61 @@
       { title: 'allocated at', key: 'allocated_at', loc: true, cell: function (r) { return r.alloc_stack_id ? el('div', {}, [r.allocated_at || '?', stackNode(r.alloc_stack_id)]) : ''; } },
       { title: 'first freed at', key: 'first_freed_at', loc: true, cell: function (r) { return r.free_stack_id ? el('div', {}, [r.first_freed_at || '?', stackNode(r.free_stack_id)]) : ''; } }]),
       gather('errors'), 'error-row', 't_ns'));
+    renderPools(one, pidCol);
+    renderMarkers(one, pidCol);
+    renderChecks(one, pidCol);
     renderSites(one, pidCol);
     renderFrag(one, pidCol);
     renderHist();
   }
+  /* ---------------------------------------------------------- client API */
+  function siteList(rows, unit) {
+    if (!rows || !rows.length) return '';
+    return el('div', {}, rows.map(function (r) {
+      var n = r.chunks != null ? r.chunks : r.blocks, u = r.family || unit ? 'chunk' : 'block';
+      return el('div', { cls: 'mt-site' }, [r['class'] + ': ' + bytesCell(r.bytes) + ' in ' + n + ' ' + u + (n === 1 ? '' : 's') +
+        (r.family ? ' of ' + r.family : '') + ' at ' + (r.location || '?'), stackNode(r.stack_id)]);
+    }));
+  }
+  function renderPools(one, pidCol) {
+    var c = [{ title: 'pool', key: 'name' }, FAMILY, { title: 'allocated', key: 'n_allocs', num: true },
+      { title: 'freed', num: true, sort: function (r) { return r.n_allocs - r.end_live_chunks; }, cell: function (r) { return r.n_allocs - r.end_live_chunks; } },
+      { title: 'live at end', key: 'end_live_chunks', num: true }, { title: 'resets', key: 'n_resets', num: true },
+      NUMB({ t: 'peak live', k: 'peak_live_bytes' }), NUMB({ t: 'held at peak', k: 'peak_held_bytes' }),
+      NUMB({ t: 'waste at peak', k: 'peak_waste_bytes' }),
+      { title: 'waste %', num: true, sort: function (r) { return r.peak_held_bytes ? r.peak_waste_bytes / r.peak_held_bytes : 0; },
+        cell: function (r) { return r.peak_held_bytes ? pct(r.peak_waste_bytes / r.peak_held_bytes) : 'n/a'; } },
+      NUMB({ t: 'max held', k: 'max_held_bytes' }), { title: 'errors', key: 'n_errors', num: true },
+      { title: 'leaked chunks', key: 'leaked_chunks', num: true }, NUMB({ t: 'leaked', k: 'leaked_bytes' })];
+    var box = document.getElementById('mt-pools'), rows = gather('pools'); box.textContent = '';
+    box.appendChild(table(one ? c : [pidCol].concat(c), rows, 'pool-row', 'peak_held_bytes'));
+    rows.forEach(function (r) { /* the leaked chunks' sites, under the table: stacks need the width */
+      if (!r.leaks || !r.leaks.length) return;
+      box.appendChild(el('h3', { cls: 'pool-leaks', text: 'Leaked chunks of ' + r.family + (one ? '' : ' (pid ' + r.pid + ')') }));
+      box.appendChild(siteList(r.leaks, 'chunk'));
+    });
+  }
+  function renderMarkers(one, pidCol) {
+    var c = [{ title: 'time', key: 't_ns', num: true, cell: function (r) { return secs(r.t_ns); } },
+      { title: 'marker', key: 'name', cell: function (r) { return el('span', { cls: 'mt-marker-name', text: r.name }); } },
+      { title: 'kind', key: 'kind' }, { title: 'seq', key: 'seq', num: true }, { title: 'thread', key: 'tid', num: true },
+      { title: 'at', key: 'location', loc: true, cell: locCell }];
+    var box = document.getElementById('mt-markers'); box.textContent = '';
+    box.appendChild(table(one ? c : [pidCol].concat(c), gather('markers'), 'marker-row', 'seq', 1));
+  }
+  function renderChecks(one, pidCol) {
+    function cls(k) {
+      return { title: k, key: k + '_bytes', num: true, cell: function (r) { var n = r[k + '_blocks']; return n + ' block' + (n === 1 ? '' : 's') + ', ' + bytesCell(r[k + '_bytes']); } };
+    }
+    var c = [{ title: 'check', key: 'check_no', num: true }, { title: 'label', key: 'label' },
+      { title: 'time', key: 't_ns', num: true, cell: function (r) { return secs(r.t_ns); } },
+      { title: 'completed', key: 'completed', cell: function (r) { return r.completed ? 'yes' : 'no'; } },
+      cls('definite'), cls('indirect'), cls('possible'), cls('reachable'),
+      { title: 'lost at', key: 'sites', loc: true, cell: function (r) { return siteList((r.sites || []).filter(function (x) { return x['class'] !== 'reachable'; })); } }];
+    var box = document.getElementById('mt-checks'); box.textContent = '';
+    box.appendChild(table(one ? c : [pidCol].concat(c), gather('leak_checks'), 'check-row', 'seq', 1));
+  }
+
   function renderSites(one, pidCol) {
     var ids = {}, rows = [];
     procs().forEach(function (p) { ids[p.proc_id] = 1; });
@@ -252,7 +330,7 @@
       r.mean_life = s.n_frees ? s.lifetime_sum_ns / s.n_frees : null;
       rows.push(r);
     });
-    var c = [{ title: 'location', key: 'location', loc: true, cell: locCell }, { title: 'allocations', key: 'n_allocs', num: true },
+    var c = [{ title: 'location', key: 'location', loc: true, cell: locCell }, FAMILY, { title: 'allocations', key: 'n_allocs', num: true },
       NUMB({ t: 'bytes', k: 'alloc_bytes' }), { title: 'temporary', key: 'n_temporary', num: true },
       NUMB({ t: 'live at peak', k: 'peak_bytes' }), NUMB({ t: 'leaked', k: 'leaked' }), NUMB({ t: 'live at end', k: 'end_live_bytes' }),
       { title: 'mean lifetime', key: 'mean_life', num: true, cell: function (r) { return r.mean_life == null ? '' : dur(r.mean_life); } }];
@@ -290,12 +368,23 @@
     box.appendChild(histTable(mergeHist('lifetime_histogram'), dur));
   }
 
+  function fillFamilies() {
+    var fam = document.getElementById('mt-family'), seen = {};
+    fam.appendChild(el('option', { value: 'all', text: 'all' }));
+    fam.appendChild(el('option', { value: 'heap', text: 'heap (malloc, new)' }));
+    (D.sites || []).forEach(function (s) {
+      if (s.family && !seen[s.family]) { seen[s.family] = 1; fam.appendChild(el('option', { value: s.family, text: s.family })); }
+    });
+  }
+
   /* ---------------------------------------------------------- wiring */
   function renderAll() { renderSummary(); renderChart(); renderFlame(); renderTables(); }
   window.addEventListener('error', function (e) { document.body.setAttribute('data-rendered', 'error: ' + e.message); });
   try {
     sel.addEventListener('change', renderAll);
+    fillFamilies();
     document.getElementById('mt-cost').addEventListener('change', renderFlame);
+    document.getElementById('mt-family').addEventListener('change', renderFlame);
     document.getElementById('mt-search').addEventListener('input', function (e) { if (chart) { if (e.target.value) chart.search(e.target.value); else chart.clear(); } });
     document.getElementById('mt-reset').addEventListener('click', function () { if (chart) chart.resetZoom(); });
     renderAll();
