@@ -43,6 +43,7 @@ struct export_site {
     int64_t peak_blocks, peak_bytes;     /* live at the process's peak */
     int64_t end_blocks, end_bytes;       /* live at the end */
     int64_t leaked_blocks, leaked_bytes; /* definite+indirect+possible+unclassified */
+    char *family;                        /* owned: "pool:<name>" for chunks, NULL for heap */
     int n_frames;
     const struct export_frame **frames; /* owned array; depth 0 (innermost) first */
 };

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "memtrace/error.h"
+#include "report/report.h"
 
 static char *export_dup_col(sqlite3_stmt *q, int col, int *oom)
 {
@@ -132,6 +133,14 @@ static void export_site_fill(struct export_site *s, sqlite3_stmt *q)
     s->leaked_bytes = sqlite3_column_int64(q, 10);
 }
 
+/* The site's pool family (column 11), 0 or -ENOMEM. */
+static int export_site_family(struct export_site *s, sqlite3_stmt *q)
+{
+    int oom = 0;
+    if (sqlite3_column_type(q, 11) != SQLITE_NULL) s->family = export_dup_col(q, 11, &oom);
+    return oom ? -ENOMEM : 0;
+}
+
 static int export_load_sites(sqlite3 *db, int64_t pid, struct export_data *d, struct mt_errbuf *eb)
 {
     sqlite3_stmt *q, *qf;
@@ -145,8 +154,11 @@ static int export_load_sites(sqlite3 *db, int64_t pid, struct export_data *d, st
                            "coalesce(s.leak_indirect_blocks, 0) + coalesce(s.leak_possible_blocks, 0) + "
                            "coalesce(s.leak_unclassified_blocks, 0), coalesce(s.leak_definite_bytes, 0) + "
                            "coalesce(s.leak_indirect_bytes, 0) + coalesce(s.leak_possible_bytes, 0) + "
-                           "coalesce(s.leak_unclassified_bytes, 0) FROM sites s "
-                           "JOIN processes p ON p.proc_id = s.proc_id WHERE ?1 = 0 OR p.pid = ?1 "
+                           "coalesce(s.leak_unclassified_bytes, 0), f.family FROM sites s "
+                           "JOIN processes p ON p.proc_id = s.proc_id "
+                           "LEFT JOIN temp.mt_pool_sites f "
+                           "ON f.proc_id = s.proc_id AND f.stack_id = s.stack_id "
+                           "WHERE ?1 = 0 OR p.pid = ?1 "
                            "ORDER BY s.proc_id, s.stack_id",
                            -1, &q, NULL) != SQLITE_OK)
         return export_sql_fail(db, eb);
@@ -163,7 +175,10 @@ static int export_load_sites(sqlite3 *db, int64_t pid, struct export_data *d, st
             break;
         }
         export_site_fill(&d->sites[d->n_sites], q);
-        rc = export_load_stack(db, qf, d, &d->sites[d->n_sites++], eb);
+        rc = export_site_family(&d->sites[d->n_sites], q);
+        if (rc) mt_errbuf_set(eb, "out of memory loading sites");
+        if (!rc) rc = export_load_stack(db, qf, d, &d->sites[d->n_sites], eb);
+        d->n_sites++;
     }
     if (rc == 0 && step != SQLITE_DONE) rc = export_sql_fail(db, eb);
     sqlite3_finalize(qf);
@@ -200,6 +215,7 @@ int export_data_load(sqlite3 *db, int64_t pid, struct export_data *d, struct mt_
     memset(d, 0, sizeof *d);
     rc = export_load_session(db, d, eb);
     if (!rc) rc = export_load_frames(db, d, eb);
+    if (!rc) rc = report_pool_sites(db, eb);
     if (!rc) rc = export_load_sites(db, pid, d, eb);
     if (rc) export_data_free(d);
     return rc;
@@ -213,7 +229,10 @@ void export_data_free(struct export_data *d)
         free(d->frames[i].module);
         free(d->frames[i].build_id);
     }
-    for (size_t i = 0; i < d->n_sites; i++) free(d->sites[i].frames);
+    for (size_t i = 0; i < d->n_sites; i++) {
+        free(d->sites[i].frames);
+        free(d->sites[i].family);
+    }
     free(d->frames);
     free(d->sites);
     free(d->argv);

@@ -5,8 +5,9 @@
  * and Grafana read it without options: sample types alloc_objects/count,
  * alloc_space/bytes, inuse_objects/count, inuse_space/bytes (the default).
  * "inuse" is live at the process's peak (memtrace's most useful moment),
- * or live at the end with --inuse end. One sample per site with a numeric
- * label "pid"; one location per symbolized frame (inlined frames are their
+ * or live at the end with --inuse end. One sample per site with labels
+ * "pid" (numeric and string) and "family" ("heap" or a client pool's
+ * "pool:<name>"); one location per symbolized frame (inlined frames are their
  * own locations), functions deduplicated by name and file, one mapping per
  * module with its build id. Encoded with protobuf-c (profile.pb-c.c, from
  * profile.proto) and gzipped with zlib. docs/reports.md, "pprof".
@@ -24,6 +25,7 @@
 #include "export/profile.pb-c.h"
 
 #define PPROF_GZ_CHUNK 65536 /* deflate output buffer */
+#define PPROF_LABELS 3       /* per sample: pid (number), pid (string), family */
 
 typedef Perftools__Profiles__Profile PProfile;
 typedef Perftools__Profiles__ValueType PValueType;
@@ -212,8 +214,8 @@ static int pprof_alloc(struct pprof_build *b, const struct export_data *d)
     for (size_t i = 0; i < d->n_sites; i++) n_ids += (size_t)d->sites[i].n_frames;
     b->samples = calloc(ns, sizeof *b->samples);
     b->sample_ptrs = calloc(ns, sizeof *b->sample_ptrs);
-    b->labels = calloc(ns, sizeof *b->labels);
-    b->label_ptrs = calloc(ns, sizeof *b->label_ptrs);
+    b->labels = calloc(ns * PPROF_LABELS, sizeof *b->labels);
+    b->label_ptrs = calloc(ns * PPROF_LABELS, sizeof *b->label_ptrs);
     b->values = calloc(ns * 4, sizeof *b->values);
     b->loc_ids = calloc(n_ids, sizeof *b->loc_ids);
     b->locs = calloc(nf, sizeof *b->locs);
@@ -275,11 +277,37 @@ static void pprof_header(struct pprof_build *b, const struct export_data *d, int
     b->prof.n_comment = 1;
 }
 
+/* Sample k's labels: pid as a number (pprof's -tagfocus=pid:1234 and
+ * ranges) and as a string (string-only consumers: Pyroscope, Parca, and
+ * -tagfocus=pid=1234), and the family: "heap" for malloc and new, or the
+ * client pool's "pool:<name>". */
+static void pprof_labels(struct pprof_build *b, size_t k, const struct export_site *s,
+                         int64_t pid_key, int64_t family_key, int64_t heap)
+{
+    PLabel *l = &b->labels[k * PPROF_LABELS];
+    PLabel **lp = &b->label_ptrs[k * PPROF_LABELS];
+    char pid[24];
+    snprintf(pid, sizeof pid, "%lld", (long long)s->pid);
+    for (int i = 0; i < PPROF_LABELS; i++) {
+        perftools__profiles__label__init(&l[i]);
+        lp[i] = &l[i];
+    }
+    l[0].key = pid_key;
+    l[0].num = s->pid;
+    l[1].key = pid_key;
+    l[1].str = pprof_str(b, pid);
+    l[2].key = family_key;
+    l[2].str = s->family ? pprof_str(b, s->family) : heap;
+    b->samples[k].n_label = PPROF_LABELS;
+    b->samples[k].label = lp;
+}
+
 /* One sample per site with any non-zero value. */
 static void pprof_samples(struct pprof_build *b, const struct export_data *d, int inuse_at_end)
 {
     size_t ids = 0;
-    int64_t pid_key = pprof_str(b, "pid");
+    int64_t pid_key = pprof_str(b, "pid"), family_key = pprof_str(b, "family");
+    int64_t heap = pprof_str(b, "heap");
     for (size_t i = 0; i < d->n_sites; i++) {
         const struct export_site *s = &d->sites[i];
         size_t k = b->prof.n_sample;
@@ -298,12 +326,7 @@ static void pprof_samples(struct pprof_build *b, const struct export_data *d, in
             b->loc_ids[ids + smp->n_location_id++] =
                 pprof_location(b, s->frames[f], (size_t)(s->frames[f] - d->frames));
         ids += smp->n_location_id;
-        perftools__profiles__label__init(&b->labels[k]);
-        b->labels[k].key = pid_key;
-        b->labels[k].num = s->pid;
-        b->label_ptrs[k] = &b->labels[k];
-        smp->n_label = 1;
-        smp->label = &b->label_ptrs[k];
+        pprof_labels(b, k, s, pid_key, family_key, heap);
         b->sample_ptrs[k] = smp;
         b->prof.n_sample = k + 1;
     }

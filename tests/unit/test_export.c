@@ -64,7 +64,11 @@ static const char fixture_sql[] =
     "INSERT INTO timeline (proc_id, t_ns, heap_bytes, heap_blocks, rss_bytes) VALUES"
     " (1, 10000000, 100, 1, 4000000), (2, 10000000, 64, 1, NULL);"
     "INSERT INTO fragmentation (proc_id, t_ns, seq, at, external, internal, live_bytes) VALUES"
-    " (1, 1000000, 20, 'peak', 0.5, 0.25, 700);";
+    " (1, 1000000, 20, 'peak', 0.5, 0.25, 700);"
+    /* site (1, 2) hands out chunks of a client pool */
+    "INSERT INTO pools (proc_id, pool_id, name, family) VALUES (1, 1, 'p', 'pool:p');"
+    "INSERT INTO allocations (alloc_id, proc_id, size, family, api, stack_id) VALUES"
+    " (1, 1, 100, 'pool:p', 'pool_alloc', 2), (2, 1, 100, 'malloc', 'malloc', 1);";
 
 struct fixture {
     char path[64];
@@ -216,8 +220,16 @@ static void test_export_pprof_decodes_as_go_heap_profile(void **state)
     assert_int_equal(leaf->address, 4352);
     assert_string_equal(p->string_table[p->function[leaf->line[0]->function_id - 1]->name], "leaky");
     assert_int_equal(leaf->line[0]->line, 10);
+    /* pid as a number and as a string (Pyroscope reads only strings), and
+     * the family: a client pool's chunks are their own */
+    assert_int_equal(p->sample[2]->n_label, 3);
     assert_string_equal(p->string_table[p->sample[2]->label[0]->key], "pid");
     assert_int_equal(p->sample[2]->label[0]->num, 101);
+    assert_string_equal(p->string_table[p->sample[2]->label[1]->key], "pid");
+    assert_string_equal(p->string_table[p->sample[2]->label[1]->str], "101");
+    assert_string_equal(p->string_table[p->sample[2]->label[2]->key], "family");
+    assert_string_equal(p->string_table[p->sample[2]->label[2]->str], "heap");
+    assert_string_equal(p->string_table[p->sample[1]->label[2]->str], "pool:p");
     perftools__profiles__profile__free_unpacked(p, NULL);
     free(buf);
     buf = export_run(*state, 0, 1, 1, &len, &rc); /* --inuse end */
