@@ -19,10 +19,14 @@
  *      across one multi-row INSERT (AN_W_MULTI rows) so its many bind calls
  *      re-enter the mutex cheaply; the analysis thread's rare writes wait
  *      at most for one such statement.
- *   3. Rows are inserted in the order they were handed over (an allocation
- *      when it is freed, the live ones at the end). alloc_id keeps the
- *      allocation order; SQLite finds the spot near the right edge of the
- *      table's B-tree, which stays in its page cache.
+ *   3. Rows go to SQLite in alloc_id order where possible: alloc_id is
+ *      the table's rowid and follows allocation order, but a row becomes
+ *      final when its block is freed. An insert below the largest rowid
+ *      splits B-tree pages in the middle; measured, that made the writer
+ *      ~1.7x slower than pure appends. So rows first wait in a min-heap of
+ *      AN_WO_ROWS rows (on the analysis thread, which has time to spare)
+ *      and leave it smallest alloc_id first; only a block that outlived
+ *      the last AN_WO_ROWS frees is inserted out of order.
  *   4. The first SQLite error stops the writer; an_writer_row() and
  *      an_writer_stop() return it (message in the analysis's errbuf).
  *      Without thread support in SQLite (sqlite3_threadsafe() == 0) or
@@ -50,6 +54,12 @@
  * parameters stays far below SQLITE_MAX_VARIABLE_NUMBER (999 in old builds). */
 #define AN_W_MULTI 16
 #define AN_W_COLS 19 /* columns of allocations, schema.sql */
+/* Rows held for ordering (design note 3): 16384 x ~100 bytes = 1.6 MiB.
+ * Blocks that live longer than the last 16384 frees are rare; at most
+ * 65536, so a slot index fits in the low 16 bits of a heap key. */
+#define AN_WO_ROWS 16384u
+#define AN_WO_SLOT_BITS 16
+_Static_assert(AN_WO_ROWS <= 1u << AN_WO_SLOT_BITS, "slot index must fit its key bits");
 
 /* ------------------------------------------------------------ types */
 
@@ -58,8 +68,16 @@ struct an_wbatch {
     size_t n;
 };
 
+/* The ordering heap: keys alloc_id << AN_WO_SLOT_BITS | slot, smallest on top. */
+struct an_worder {
+    struct an_arow *slot;         /* owned, AN_WO_ROWS rows */
+    uint64_t *heap;               /* owned, n keys */
+    size_t n;
+};
+
 struct an_writer {
     struct an_state *st;          /* borrowed: the analysis that owns us */
+    struct an_worder ord;         /* analysis thread only */
     sqlite3_stmt *multi;          /* owned: AN_W_MULTI-row INSERT */
     struct an_wbatch b[AN_WQ_BATCHES];
     size_t head;                  /* batch the analysis fills */
@@ -222,6 +240,9 @@ int an_writer_start(struct an_state *st)
     st->writer = w;
     for (size_t i = 0; i < AN_WQ_BATCHES; i++)
         if (!(w->b[i].rows = malloc(AN_WQ_ROWS * sizeof *w->b[i].rows))) return -ENOMEM;
+    w->ord.slot = malloc(AN_WO_ROWS * sizeof *w->ord.slot);
+    w->ord.heap = malloc(AN_WO_ROWS * sizeof *w->ord.heap);
+    if (!w->ord.slot || !w->ord.heap) return -ENOMEM;
     char *sql = an_w_multi_sql();
     if (!sql) return -ENOMEM;
     int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &w->multi, NULL);
@@ -238,20 +259,83 @@ int an_writer_start(struct an_state *st)
     return 0;
 }
 
-int an_writer_row(struct an_state *st, const struct an_arow *row)
+/* Appends row to the batch being filled. 0 or the writer's error. */
+static int an_w_queue(struct an_state *st, struct an_writer *w, const struct an_arow *row)
 {
-    struct an_writer *w = st->writer;
     struct an_wbatch *b = &w->b[w->head];
     b->rows[b->n++] = *row;
     return b->n == AN_WQ_ROWS ? an_w_submit(st, w) : 0;
 }
 
+static uint64_t an_wo_key(const struct an_arow *row, size_t slot)
+{
+    return (uint64_t)row->alloc_id << AN_WO_SLOT_BITS | slot;
+}
+
+/* Moves the key at i down to its place (heap[i] may be too large). */
+static void an_wo_sift_down(struct an_worder *o, size_t i)
+{
+    uint64_t k = o->heap[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= o->n) break;
+        if (c + 1 < o->n && o->heap[c + 1] < o->heap[c]) c++;
+        if (o->heap[c] >= k) break;
+        o->heap[i] = o->heap[c];
+        i = c;
+    }
+    o->heap[i] = k;
+}
+
+static void an_wo_push(struct an_worder *o, uint64_t k)
+{
+    size_t i = o->n++;
+    while (i > 0 && o->heap[(i - 1) / 2] > k) {
+        o->heap[i] = o->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    o->heap[i] = k;
+}
+
+int an_writer_row(struct an_state *st, const struct an_arow *row)
+{
+    struct an_writer *w = st->writer;
+    struct an_worder *o = &w->ord;
+    if (o->n < AN_WO_ROWS) { /* filling up: slots are taken in order */
+        o->slot[o->n] = *row;
+        an_wo_push(o, an_wo_key(row, o->n));
+        return 0;
+    }
+    uint64_t top = o->heap[0];
+    if ((uint64_t)row->alloc_id <= top >> AN_WO_SLOT_BITS) return an_w_queue(st, w, row);
+    size_t slot = (size_t)(top & ((1u << AN_WO_SLOT_BITS) - 1));
+    int rc = an_w_queue(st, w, &o->slot[slot]);
+    o->slot[slot] = *row;
+    o->heap[0] = an_wo_key(row, slot);
+    an_wo_sift_down(o, 0);
+    return rc;
+}
+
+/* Queues every held row, smallest alloc_id first. 0 or the writer's error. */
+static int an_wo_drain(struct an_state *st, struct an_writer *w)
+{
+    struct an_worder *o = &w->ord;
+    int rc = 0;
+    while (o->n && !rc) {
+        uint64_t top = o->heap[0];
+        rc = an_w_queue(st, w, &o->slot[top & ((1u << AN_WO_SLOT_BITS) - 1)]);
+        o->heap[0] = o->heap[--o->n];
+        if (o->n) an_wo_sift_down(o, 0);
+    }
+    return rc;
+}
+
 int an_writer_stop(struct an_state *st)
 {
     struct an_writer *w = st->writer;
-    int rc = 0;
     if (!w) return 0;
-    if (w->b[w->head].n) rc = an_w_submit(st, w);
+    int rc = an_wo_drain(st, w);
+    if (!rc && w->b[w->head].n) rc = an_w_submit(st, w);
     if (w->threaded) {
         pthread_mutex_lock(&w->mu);
         w->stop = 1;
@@ -287,6 +371,8 @@ void an_writer_destroy(struct an_state *st)
     }
     sqlite3_finalize(w->multi);
     for (size_t i = 0; i < AN_WQ_BATCHES; i++) free(w->b[i].rows);
+    free(w->ord.slot);
+    free(w->ord.heap);
     free(w);
     st->writer = NULL;
 }
