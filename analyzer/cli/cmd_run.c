@@ -21,6 +21,11 @@
  *      sent twice. The program is not killed when memtrace dies: the
  *      preload detaches when the collector is gone and the program ends
  *      untraced.
+ *   4. Live aggregation (analyzer/live, docs/tui.md): with --live the
+ *      collector feeds the aggregator every block; by default it stays
+ *      idle (one flag check per block) and the snapshot socket wakes it
+ *      when `memtrace top` attaches: it then replays the trace so far, on
+ *      the collector thread, and follows live. --no-live: neither.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -82,7 +87,7 @@ static void run_usage(FILE *f)
             "  --no-analyze            only record; print the trace path\n"
             "  --live                  show the live view while the program runs (its\n"
             "                          output goes to --program-output, default <trace>.out)\n"
-            "  --no-live               no live aggregation (memtrace top cannot attach)\n"
+            "  --no-live               no snapshot socket (memtrace top cannot attach)\n"
             "  --db FILE, --summary, --no-summary, --no-allocations, --debug-path DIR\n"
             "                          passed to the analysis (memtrace analyze --help)\n",
             RUN_DEFAULT_DEPTH);
@@ -284,7 +289,7 @@ static int run_write_session(struct trace_writer *w, struct live_agg *agg,
     char *p = (char *)(s + 1);
     for (char **a = o->prog_argv; *a; a++) p = stpcpy(p, *a) + 1;
     int rc = trace_writer_block(w, 0, 0, MT_RING_COLLECTOR, s, len);
-    if (agg) live_agg_feed(agg, 0, 0, MT_RING_COLLECTOR, s, len);
+    if (agg) live_agg_on_block(agg, 0, 0, MT_RING_COLLECTOR, s, len); /* counted if lazy */
     free(s);
     return rc;
 }
@@ -350,6 +355,9 @@ static int run_start_trace(struct run_session *s, const struct run_opts *o, cons
     if (rc) return cli_error(CLI_EXIT_ERROR, "run", "%s: %s", s->trace, mt_strerror(rc));
     if (!o->no_live && !(s->agg = live_agg_create(h.start_mono_ns)))
         return cli_error(CLI_EXIT_ERROR, "run", "%s", strerror(ENOMEM));
+    /* design note 4: without --live, aggregate only once someone attaches */
+    if (s->agg && !o->live && (rc = live_agg_set_lazy(s->agg, s->w, s->trace)))
+        return cli_error(CLI_EXIT_ERROR, "run", "%s", mt_strerror(rc));
     rc = run_write_session(s->w, s->agg, o);
     struct collect_opts co = {
         .session_dir = s->dir, .w = s->w, .sample_period_us = o->period_us, .warn = run_warn,

@@ -82,6 +82,8 @@ struct live_snap {
     uint64_t n_allocs, n_frees, alloc_bytes, n_errors;
     double allocs_per_s, frees_per_s;
     uint32_t n_procs_running;
+    uint64_t replayed_records; /* records a lazy catch-up read from the trace;
+                                  0 when aggregated from the start */
     struct live_proc_row *procs;     size_t n_procs;
     struct live_thread_row *threads; size_t n_threads;
     struct live_site_row *sites;     size_t n_sites;
@@ -140,8 +142,36 @@ void live_agg_on_block(void *agg, uint32_t pid, uint32_t gen, uint32_t ring, con
                        size_t len);
 
 /* The session is over (every process gone): releases whatever the
- * reorder window still holds and marks the snapshot finished. */
+ * reorder window still holds and marks the snapshot finished. In lazy
+ * mode a pending catch-up is done first (the collector has stopped, so
+ * the writer is free); an aggregator nobody woke stays empty. Call it
+ * after collect_finish() and before the trace writer is closed. */
 void live_agg_finish(struct live_agg *a);
+
+/* ------------------------------------------------------------ lazy mode */
+
+/* Attach-on-demand (docs/tui.md, "Attaching to a session"): after this
+ * call the aggregator is idle — live_agg_on_block() only counts blocks —
+ * until live_agg_want() asks for it. The next live_agg_on_block() call
+ * (collector thread) then flushes w, replays trace_path from its start
+ * into the aggregator and feeds live from that block on. Requires: every
+ * block written to w passes through live_agg_on_block() exactly once,
+ * just before or just after it is written (both orders are handled), and
+ * w is used by the calling thread only. w is borrowed until
+ * live_agg_finish(); trace_path is copied. Call before the first block.
+ * 0 or -ENOMEM. */
+struct trace_writer;
+int live_agg_set_lazy(struct live_agg *a, struct trace_writer *w, const char *trace_path);
+
+/* A viewer arrived: wake an idle aggregator (no-op otherwise). Any
+ * thread, lock-free. */
+void live_agg_want(struct live_agg *a);
+
+/* Waits (up to timeout_ms) until the aggregator is up to date. 0 when
+ * it is; -ETIMEDOUT if no block came by (a target between fork and
+ * exec); -ESRCH if the session ended before anyone woke it; or the
+ * error that stopped the catch-up. Any thread. */
+int live_agg_wait_ready(struct live_agg *a, unsigned timeout_ms);
 
 /* 0 while healthy, else the first error that stopped the aggregation. */
 int live_agg_status(const struct live_agg *a);

@@ -448,6 +448,8 @@ struct live_agg *live_agg_create(uint64_t start_mono_ns)
     }
     pthread_mutex_init(&a->mu, NULL);
     pthread_mutex_init(&a->snap_mu, NULL);
+    pthread_cond_init(&a->ready_cv, NULL);
+    atomic_init(&a->state, LIVE_ST_ACTIVE);
     a->start_ns = start_mono_ns;
     a->have_start = start_mono_ns != 0;
     a->hist_step_ns = LIVE_HIST_STEP0_NS;
@@ -467,14 +469,16 @@ void live_agg_destroy(struct live_agg *a)
     for (size_t i = 0; i < LIVE_SNAP_MAX_ERRORS; i++) free(a->errs[i].at);
     pthread_mutex_destroy(&a->mu);
     pthread_mutex_destroy(&a->snap_mu);
+    pthread_cond_destroy(&a->ready_cv);
+    free(a->trace_path);
     free(a);
 }
 
-void live_agg_feed(struct live_agg *a, uint32_t pid, uint32_t gen, uint32_t ring,
-                   const void *records, size_t len)
+size_t live_agg_feed_locked(struct live_agg *a, uint32_t pid, uint32_t gen, uint32_t ring,
+                            const void *records, size_t len)
 {
     const char *b = records;
-    pthread_mutex_lock(&a->mu);
+    size_t n = 0;
     for (size_t off = 0; off + sizeof(struct mt_rec_hdr) <= len && !a->status;) {
         const struct mt_rec_hdr *h = (const void *)(b + off);
         if (trace_rec_validate(h, len - off)) {
@@ -483,29 +487,56 @@ void live_agg_feed(struct live_agg *a, uint32_t pid, uint32_t gen, uint32_t ring
         }
         off += h->len;
         if (h->kind == MT_REC_PAD) continue;
+        n++;
         struct mt_errbuf eb;
         int rc = trace_reorder_push(a->ro, pid, gen, ring, h, &eb);
         if (rc == -ENOMEM) a->status = rc;
         else if (rc) a->n_bad_blocks++;
         live_drain(a); /* pop now: h is only borrowed */
     }
+    return n;
+}
+
+void live_agg_feed(struct live_agg *a, uint32_t pid, uint32_t gen, uint32_t ring,
+                   const void *records, size_t len)
+{
+    pthread_mutex_lock(&a->mu);
+    live_agg_feed_locked(a, pid, gen, ring, records, len);
     pthread_mutex_unlock(&a->mu);
 }
 
+/* The collector's hook: one relaxed load decides (lazy mode, live_lazy.c). */
 void live_agg_on_block(void *agg, uint32_t pid, uint32_t gen, uint32_t ring, const void *records,
                        size_t len)
 {
-    live_agg_feed(agg, pid, gen, ring, records, len);
+    struct live_agg *a = agg;
+    int st = atomic_load_explicit(&a->state, memory_order_relaxed);
+    if (__builtin_expect(st == LIVE_ST_IDLE, 1)) {
+        a->n_idle_blocks += len > 0; /* the writer skips empty blocks */
+        return;
+    }
+    if (st == LIVE_ST_WANTED && live_lazy_catch_up(a)) return; /* already in the trace */
+    live_agg_feed(a, pid, gen, ring, records, len);
 }
 
 void live_agg_finish(struct live_agg *a)
 {
+    if (atomic_load_explicit(&a->state, memory_order_acquire) == LIVE_ST_WANTED)
+        live_lazy_catch_up(a); /* the collector stopped before the next block */
     pthread_mutex_lock(&a->mu);
+    a->finished = 1;
+    if (atomic_load_explicit(&a->state, memory_order_relaxed) != LIVE_ST_ACTIVE) {
+        a->w = NULL; /* idle to the end: nothing to show, nobody asked */
+        pthread_cond_broadcast(&a->ready_cv);
+        pthread_mutex_unlock(&a->mu);
+        return;
+    }
+    a->w = NULL;
     if (trace_reorder_finish(a->ro) == -ENOMEM && !a->status) a->status = -ENOMEM;
     live_drain(a);
     for (struct live_proc *p = a->procs; p; p = p->next) p->ended = 1;
-    a->finished = 1;
     live_hist_note(a, a->last_ns);
+    pthread_cond_broadcast(&a->ready_cv);
     pthread_mutex_unlock(&a->mu);
 }
 

@@ -13,6 +13,7 @@
 #define MEMTRACE_LIVE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "live/live.h"
@@ -108,7 +109,22 @@ struct live_err {
 struct trace_reorder;
 struct sym_ctx;
 
+/* Lazy mode (live_lazy.c). Only the collector thread moves IDLE ->
+ * WANTED's successor; see live_lazy.c's design notes. */
+enum live_state {
+    LIVE_ST_ACTIVE = 0, /* every block is fed (run --live, replay, woken) */
+    LIVE_ST_IDLE,       /* blocks are only counted: nobody watches */
+    LIVE_ST_WANTED,     /* a viewer arrived: the next block catches up */
+};
+
 struct live_agg {
+    atomic_int state;          /* enum live_state; relaxed on the hot path */
+    uint64_t n_idle_blocks;    /* blocks seen while idle (collector thread) */
+    struct trace_writer *w;    /* borrowed: lazy mode's trace, until finish */
+    char *trace_path;          /* owned: lazy mode's trace file */
+    int catch_up_rc;           /* first error of the catch-up, 0 if none */
+    uint64_t n_replayed;       /* records the catch-up fed (under mu) */
+    pthread_cond_t ready_cv;   /* broadcast when ACTIVE or finished (mu) */
     pthread_mutex_t mu;        /* guards everything below but snap_mu's */
     pthread_mutex_t snap_mu;   /* one snapshot builder at a time: sym */
     struct trace_reorder *ro;  /* owned */
@@ -131,6 +147,16 @@ struct live_agg {
 };
 
 /* live_agg.c */
+/* live_agg_feed without taking mu (the caller holds it). Returns the
+ * number of records taken from the block. */
+size_t live_agg_feed_locked(struct live_agg *a, uint32_t pid, uint32_t gen, uint32_t ring,
+                            const void *records, size_t len);
+
+/* live_lazy.c — collector thread (or finish), mu NOT held. Brings an
+ * aggregator in LIVE_ST_WANTED up to date from the trace and makes it
+ * ACTIVE. Returns 1 if the block the caller is handling was already in
+ * the trace (so it must not be fed again), else 0. */
+int live_lazy_catch_up(struct live_agg *a);
 /* RSS of the processes still running, summed. Caller holds mu. */
 uint64_t live_agg_rss_total(const struct live_agg *a);
 struct live_proc *live_proc_find(struct live_agg *a, uint32_t pid, uint32_t gen);

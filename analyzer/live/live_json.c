@@ -87,11 +87,12 @@ int live_snap_json(const struct live_snap *s, FILE *f)
     fprintf(f, ",\"finished\":%d,\"elapsed_ns\":%llu,\"cursor_ns\":%llu,\"peak_ns\":%llu,"
                "\"live_bytes\":%llu,\"live_blocks\":%llu,\"peak_bytes\":%llu,\"rss_bytes\":%llu,"
                "\"n_allocs\":%llu,\"n_frees\":%llu,\"alloc_bytes\":%llu,\"n_errors\":%llu,"
-               "\"allocs_per_s\":%.1f,\"frees_per_s\":%.1f,\"processes_running\":%u,",
+               "\"allocs_per_s\":%.1f,\"frees_per_s\":%.1f,\"processes_running\":%u,"
+               "\"replayed_records\":%llu,",
             s->finished, U(s->elapsed_ns), U(s->cursor_ns), U(s->peak_ns), U(s->live_bytes),
             U(s->live_blocks), U(s->peak_bytes), U(s->rss_bytes), U(s->n_allocs), U(s->n_frees),
             U(s->alloc_bytes), U(s->n_errors), s->allocs_per_s, s->frees_per_s,
-            s->n_procs_running);
+            s->n_procs_running, U(s->replayed_records));
     live_json_sites(s, f);
     live_json_rest(s, f);
     fprintf(f, "}\n");

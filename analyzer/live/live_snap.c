@@ -178,6 +178,7 @@ static int live_snap_copy(struct live_agg *a, const struct live_req *q, uint64_t
     s->peak_bytes = a->peak_bytes, s->rss_bytes = live_agg_rss_total(a);
     s->n_allocs = a->n_allocs, s->n_frees = a->n_frees;
     s->alloc_bytes = a->alloc_bytes, s->n_errors = a->n_errors;
+    s->replayed_records = a->n_replayed;
     live_snap_rates(a, s);
     s->hist = calloc(a->n_hist + 1, sizeof *s->hist);
     if (!s->hist) return -ENOMEM;
@@ -303,7 +304,7 @@ int live_snap_encode(const struct live_snap *s, const struct live_req *req, char
     const uint64_t head[] = {
         (uint64_t)s->finished, s->elapsed_ns, s->duration_ns, s->cursor_ns, s->peak_ns,
         s->live_bytes, s->live_blocks, s->peak_bytes, s->rss_bytes, s->n_allocs, s->n_frees,
-        s->alloc_bytes, s->n_errors, s->n_procs_running,
+        s->alloc_bytes, s->n_errors, s->n_procs_running, s->replayed_records,
     };
     live_w(&w, head, sizeof head);
     live_w(&w, &s->allocs_per_s, sizeof(double));
@@ -349,13 +350,14 @@ int live_snap_decode(const char *buf, size_t len, struct live_snap *s)
     memset(s, 0, sizeof *s);
     live_r(&r, s->command, sizeof s->command);
     s->command[sizeof s->command - 1] = '\0';
-    uint64_t head[14];
+    uint64_t head[15];
     live_r(&r, head, sizeof head);
     s->finished = (int)head[0], s->elapsed_ns = head[1], s->duration_ns = head[2];
     s->cursor_ns = head[3], s->peak_ns = head[4], s->live_bytes = head[5];
     s->live_blocks = head[6], s->peak_bytes = head[7], s->rss_bytes = head[8];
     s->n_allocs = head[9], s->n_frees = head[10], s->alloc_bytes = head[11];
     s->n_errors = head[12], s->n_procs_running = (uint32_t)head[13];
+    s->replayed_records = head[14];
     live_r(&r, &s->allocs_per_s, sizeof(double));
     live_r(&r, &s->frees_per_s, sizeof(double));
     s->procs = live_rarr(&r, &s->n_procs, sizeof *s->procs);

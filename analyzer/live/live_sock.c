@@ -18,6 +18,9 @@
  *   3. The server thread polls the listening socket, its clients and a
  *      stop pipe; a slow client only delays other clients, never the
  *      collector (snapshots hold the aggregator's lock only to copy).
+ *   4. Lazy sessions (live_lazy.c): an accepted viewer wakes the idle
+ *      aggregator, and each request first waits until it has caught up
+ *      with the trace, so the first answer already has exact figures.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -44,6 +47,8 @@
 #define LIVE_SOCK_MAX_PAYLOAD (256u << 20) /* far above any real snapshot */
 #define LIVE_SOCK_TIMEOUT_S 10        /* client gives up on a silent server */
 #define LIVE_INFO_NAME "live.info"    /* "<memtrace pid>\n" next to the socket */
+#define LIVE_SOCK_READY_MS 5000       /* wait for a lazy catch-up: a sample period
+                                         brings a block; half the client's timeout */
 
 enum { LIVE_SOCK_SNAP = 1, LIVE_SOCK_STACK = 2 };
 
@@ -115,17 +120,18 @@ static int live_serve_one(struct live_server *s, int fd)
     if (q.magic != LIVE_SOCK_MAGIC) return MT_ECORRUPT;
     char *buf = NULL;
     size_t len = 0;
-    if (q.kind == LIVE_SOCK_SNAP) {
+    rc = live_agg_wait_ready(s->agg, LIVE_SOCK_READY_MS); /* note 4 */
+    if (!rc && q.kind == LIVE_SOCK_SNAP) {
         struct live_snap snap;
         rc = live_agg_snapshot(s->agg, &q.req, live_mono_ns(), &snap);
         if (!rc) rc = live_snap_encode(&snap, &q.req, &buf, &len);
         live_snap_free(&snap);
-    } else if (q.kind == LIVE_SOCK_STACK) {
+    } else if (!rc && q.kind == LIVE_SOCK_STACK) {
         struct live_lines l = {0};
         rc = live_agg_stack(s->agg, q.pid, q.gen, q.stack_id, &l);
         if (!rc) rc = live_lines_encode(&l, &buf, &len);
         live_lines_free(&l);
-    } else {
+    } else if (!rc) {
         rc = -EINVAL;
     }
     int wrc = live_send_resp(fd, rc, buf, len);
@@ -165,6 +171,7 @@ static void *live_server_main(void *arg)
                 close(fd);
                 continue;
             }
+            live_agg_want(s->agg); /* note 4 */
             fds[2 + n_cl++] = (struct pollfd){.fd = fd, .events = POLLIN};
         }
     }

@@ -66,6 +66,17 @@ int trace_reader_next(struct trace_reader *r, struct trace_event *ev, struct mt_
 
 const struct mt_file_hdr *trace_reader_header(const struct trace_reader *r);
 
+/* Alternative to trace_reader_next() (never mix the two on one reader):
+ * the next block as it is in the file, unordered and unvalidated, for a
+ * consumer that restores order itself (analyzer/live replays a trace
+ * being written into its live reorder window). 1 and the block's
+ * (pid, gen, ring) and records filled (*records borrowed until the next
+ * call), 0 at the end (a frame cut short ends the file, as for
+ * trace_reader_next), negative on a corrupt frame or block header. */
+int trace_reader_next_block(struct trace_reader *r, uint32_t *pid, uint32_t *gen,
+                            uint32_t *ring, const void **records, size_t *len,
+                            struct mt_errbuf *eb);
+
 /* After the end: 1 if the file ended inside a frame, with the offset of
  * the first byte that could not be used in *off. */
 int trace_reader_truncated(const struct trace_reader *r, uint64_t *off);

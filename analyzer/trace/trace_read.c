@@ -34,6 +34,7 @@
 #include <zstd.h>
 
 #include "memtrace/error.h"
+#include "trace/trace_pack.h"
 #include "trace/trace_reorder.h"
 
 /* Input read size: 1 MiB keeps read(2) calls rare and zstd busy. */
@@ -54,6 +55,8 @@ struct trace_reader {
     bool in_eof;             /* read(2) returned 0 */
     char *frame;             /* owned: decompressed blocks of the frame */
     size_t frame_len, frame_cap, frame_pos;
+    uint8_t *plain;          /* owned: version 2, the frame unpacked; swapped with frame */
+    size_t plain_cap;
     size_t blk_pos, blk_end; /* records of the current block: [blk_pos, blk_end) */
     uint32_t blk_pid, blk_gen, blk_ring;
     struct trace_reorder *ro; /* owned */
@@ -109,7 +112,7 @@ static int read_header(struct trace_reader *r, struct mt_errbuf *eb)
         mt_errbuf_set(eb, "file is truncated inside its %zu-byte header", sizeof r->hdr);
         return MT_ETRUNC;
     }
-    if (r->hdr.version != MT_TRACE_VERSION) {
+    if (r->hdr.version != MT_TRACE_VERSION && r->hdr.version != MT_TRACE_VERSION_PLAIN) {
         mt_errbuf_set(eb, "%s %u (this memtrace reads version %u)", mt_strerror(MT_EVERSION),
                       r->hdr.version, MT_TRACE_VERSION);
         return MT_EVERSION;
@@ -138,6 +141,29 @@ static int read_frame_grow(struct trace_reader *r, struct mt_errbuf *eb, uint64_
     r->frame = nb;
     r->frame_cap = n;
     return 0;
+}
+
+/* Version 2: replaces the packed frame by its plain blocks (trace_pack.c),
+ * swapping the two buffers. 1, or negative on error. */
+static int read_unpack(struct trace_reader *r, struct mt_errbuf *eb, uint64_t frame_off)
+{
+    if (r->hdr.version == MT_TRACE_VERSION_PLAIN) return 1;
+    size_t n = 0;
+    int rc = trace_unpack_frame((const uint8_t *)r->frame, r->frame_len, &r->plain,
+                                &r->plain_cap, &n, READ_FRAME_MAX);
+    if (rc) {
+        mt_errbuf_set(eb, "frame at byte %llu: %s", (unsigned long long)frame_off,
+                      rc == MT_ECORRUPT ? "bad packed block" : mt_strerror(rc));
+        return rc;
+    }
+    uint8_t *packed = (uint8_t *)r->frame;
+    size_t packed_cap = r->frame_cap;
+    r->frame = (char *)r->plain;
+    r->frame_cap = r->plain_cap;
+    r->frame_len = n;
+    r->plain = packed;
+    r->plain_cap = packed_cap;
+    return 1;
 }
 
 /* Decodes the next frame into r->frame. 1 when a frame was read, 0 at the
@@ -176,7 +202,7 @@ static int read_frame(struct trace_reader *r, struct mt_errbuf *eb)
                           ZSTD_getErrorName(ret));
             return MT_EZSTD;
         }
-        if (ret == 0) return 1;
+        if (ret == 0) return read_unpack(r, eb, frame_off);
     }
 }
 
@@ -288,6 +314,27 @@ int trace_reader_next(struct trace_reader *r, struct trace_event *ev, struct mt_
     }
 }
 
+int trace_reader_next_block(struct trace_reader *r, uint32_t *pid, uint32_t *gen,
+                            uint32_t *ring, const void **records, size_t *len,
+                            struct mt_errbuf *eb)
+{
+    while (!r->err && !r->done) {
+        if (r->frame_pos < r->frame_len) {
+            r->err = read_block(r, eb);
+            if (r->err) break;
+            *pid = r->blk_pid, *gen = r->blk_gen, *ring = r->blk_ring;
+            *records = r->frame + r->blk_pos;
+            *len = r->blk_end - r->blk_pos;
+            r->blk_pos = r->blk_end; /* the caller walks the records */
+            return 1;
+        }
+        int rc = read_frame(r, eb);
+        if (rc < 0) r->err = rc;
+        else if (rc == 0) r->done = true;
+    }
+    return r->err;
+}
+
 const struct mt_file_hdr *trace_reader_header(const struct trace_reader *r)
 {
     return &r->hdr;
@@ -310,6 +357,7 @@ void trace_reader_close(struct trace_reader *r)
     trace_reorder_destroy(r->ro);
     free(r->in);
     free(r->frame);
+    free(r->plain);
     ZSTD_freeDCtx(r->dctx);
     close(r->fd);
     free(r);

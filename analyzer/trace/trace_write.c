@@ -2,9 +2,10 @@
  * trace_write.c — the trace file writer: file header, then independent zstd frames
  *
  * The collector (analyzer/collect/) hands whole blocks of ring bytes to
- * trace_writer_block(); they are buffered uncompressed and compressed into
- * one zstd frame once TRACE_FRAME_BYTES are buffered, or when the collector
- * flushes (at least every ~200 ms). A block never straddles two frames, so
+ * trace_writer_block(); they are packed (trace_pack.c: varint deltas, ~4x
+ * fewer bytes for zstd to chew), buffered, and compressed into one zstd
+ * frame once TRACE_FRAME_BYTES are buffered, or when the collector flushes
+ * (at least every ~200 ms). A block never straddles two frames, so
  * a file cut short (collector crash, full disk) is readable up to its last
  * complete frame. Frames carry zstd's content checksum so that a flipped
  * byte is reported instead of being decoded into plausible records.
@@ -23,11 +24,13 @@
 #include <zstd.h>
 
 #include "memtrace/error.h"
+#include "trace/trace_pack.h"
 
-/* 2 MiB of blocks per frame: big enough that zstd finds long matches
- * (stack records repeat across frames only within one), small enough that
- * a crash loses little and a reader needs little memory. */
-#define TRACE_FRAME_BYTES (2u << 20)
+/* 1 MiB of packed blocks (~4 MiB of records) per frame: big enough that
+ * zstd finds long matches (stack records repeat across frames only within
+ * one), small enough that a crash loses little and a reader needs little
+ * memory. */
+#define TRACE_FRAME_BYTES (1u << 20)
 /* Level 1: ~500 MB/s on one core; the collector shares cores with the
  * target, and higher levels gain under 15% on trace data. */
 #define TRACE_ZSTD_LEVEL 1
@@ -110,19 +113,21 @@ int trace_writer_block(struct trace_writer *w, uint32_t pid, uint32_t gen, uint3
 {
     if (w->err) return w->err;
     if (len == 0) return 0;
-    size_t need = sizeof(struct mt_block_hdr) + len;
-    if (w->len > 0 && w->len + need > TRACE_FRAME_BYTES) {
+    /* packed ring records come out at ~1/4 of their size: close the frame
+     * first when this block would likely push it past the target */
+    if (w->len > 0 && w->len + sizeof(struct mt_block_hdr) + len / 4 > TRACE_FRAME_BYTES) {
         int rc = trace_writer_flush(w);
         if (rc) return rc;
     }
+    size_t need = sizeof(struct mt_block_hdr) + trace_pack_bound(len);
     int rc = trace_grow(&w->buf, &w->cap, w->len + need);
     if (rc) return rc; /* not sticky: nothing was lost yet */
     struct mt_block_hdr bh = {
         .magic = MT_BLOCK_MAGIC, .pid = pid, .gen = gen, .ring = ring, .len = len,
     };
     memcpy(w->buf + w->len, &bh, sizeof bh);
-    memcpy(w->buf + w->len + sizeof bh, records, len);
-    w->len += need;
+    w->len += sizeof bh;
+    w->len += trace_pack_records(records, len, (uint8_t *)w->buf + w->len);
     return w->len >= TRACE_FRAME_BYTES ? trace_writer_flush(w) : 0;
 }
 

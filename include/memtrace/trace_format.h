@@ -2,9 +2,9 @@
  * trace_format.h — the records memtrace writes: ring records and the trace file around them
  *
  * Every part of memtrace speaks these records. The preload writes them into its
- * shared-memory rings (ring.h); the collector copies ring bytes verbatim into
- * blocks of the trace file; the analyzer reads them back. One record layout for
- * ring and file means the collector never parses what it copies.
+ * shared-memory rings (ring.h); the collector copies ring bytes into blocks of
+ * the trace file (packed, see below); the analyzer reads them back. One record
+ * layout for ring and file means the collector never has to judge a record.
  *
  * Invariants:
  *   - every record starts with struct mt_rec_hdr; len is the whole record in
@@ -35,11 +35,14 @@
  *
  * A block is struct mt_block_hdr followed by len bytes of records. A block
  * never straddles two frames, so a file cut short is readable up to its last
- * complete frame.
+ * complete frame. Since version 2 the records of a block are stored packed
+ * (varint deltas, docs/trace-format.md "Packed blocks"); len still counts
+ * the plain record bytes, which is what a reader hands out.
  * ------------------------------------------------------------------ */
 
 #define MT_FILE_MAGIC "MEMTRACE"  /* 8 bytes, no NUL */
-#define MT_TRACE_VERSION 1u       /* bump on any layout change */
+#define MT_TRACE_VERSION 2u       /* bump on any layout change; 2: packed blocks */
+#define MT_TRACE_VERSION_PLAIN 1u /* blocks stored as plain records; still read */
 
 struct mt_file_hdr {
     char magic[8];          /* MT_FILE_MAGIC */

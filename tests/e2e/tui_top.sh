@@ -1,24 +1,33 @@
 #!/usr/bin/env bash
-# tui_top.sh — `memtrace top` attaches to a running session and shows the
-# same figures as the session's own aggregator (`top --json`)
+# tui_top.sh — `memtrace top` attaches to a session recorded WITHOUT --live:
+# the idle aggregator catches up from the trace, then follows live
 #
-# `memtrace run` (without --live) records tests/targets/tui_phases.c; the
-# test finds the session by memtrace's pid, reads one snapshot as JSON,
-# and drives the interactive view in tmux through two phases. Skips until
-# cmd_run.c publishes the snapshot socket (docs/tui.md, "Integration").
-# Issue #6.
+# Run 1 records tests/targets/tui_phases.c; nobody watches until phase 1
+# is done, so the first `top --json` must show phase 1's exact figures
+# from the replayed trace (replayed_records > 0); then the interactive view
+# follows phase 2 live, a second JSON snapshot took nothing more from the
+# trace, and the session's figures at that moment equal the database's at
+# the same time. Run 2 wraps the target in bash, which holds the session
+# open after the target exited, so the target's final figures (exit scan
+# included) can be read over the socket and compared with the database.
+# The target is paced through files, never by time. Issue #6.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tui_common.bash"
 [ -x "$TGT/tui_phases" ] || skip "target not built"
-"$MT" run --help 2>&1 | grep -q -- "--no-live" || skip "memtrace run publishes no live socket yet"
+command -v jq >/dev/null || skip "jq not installed"
 export MEMTRACE_PRELOAD=$MT_PRELOAD
+
+# ---- run 1: attach after phase 1, follow phase 2 in the view
 mkdir "$T/ph"
 "$MT" run -o "$T/t.mtrace" -- "$TGT/tui_phases" "$T/ph" >"$T/run.out" 2>&1 &
 mtpid=$!
 wait_file "$T/ph/phase1.ready"
 "$MT" top --json "$mtpid" >"$T/p1.json" || fail "top --json"
 assert_eq 1000000 "$(jq .live_bytes "$T/p1.json")" "phase 1 live heap"
+assert_eq 10 "$(jq .live_blocks "$T/p1.json")" "phase 1 live blocks"
 assert_eq phase_one "$(jq -r '.sites[0].location' "$T/p1.json" | cut -d' ' -f1)" "phase 1 top site"
+replayed=$(jq .replayed_records "$T/p1.json")
+assert_ge 11 "$replayed" "records replayed from the trace (10 blocks, their stack)"
 
 tui_start v "$MT" top "$mtpid"
 tui_keys v x
@@ -29,6 +38,7 @@ wait_file "$T/ph/phase2.ready"
 tui_wait_for v "heap 2000000 in 40 blocks" "$T/s2"
 tui_wait_for v "double_free" "$T/s2"
 "$MT" top --json "$mtpid" >"$T/p2.json" || fail "top --json phase 2"
+assert_eq "$replayed" "$(jq .replayed_records "$T/p2.json")" "phase 2 came live, not replayed"
 assert_eq "$(jq .n_allocs "$T/p2.json")" "$(sed -n 's/^allocs \([0-9]*\) .*/\1/p' "$T/s2")" "screen and JSON agree"
 assert_eq 1 "$(jq .n_errors "$T/p2.json")" "errors"
 touch "$T/ph/go3"
@@ -37,4 +47,38 @@ tui_wait_for v "source gone" "$T/s3"
 tui_keys v q
 "$MT" top "$mtpid" 2>"$T/e1" && fail "top attached to a finished session"
 assert_contains "$T/e1" "memtrace top:" "one error line"
+# the database at the moment of the phase 2 snapshot (the target was waiting)
+"$MT" tui --json --at "$(jq .elapsed_ns "$T/p2.json")" "$T/t.db" >"$T/db2.json" || fail "tui --json --at"
+for k in live_bytes live_blocks n_allocs n_frees n_errors peak_bytes; do
+  assert_eq "$(jq .$k "$T/db2.json")" "$(jq .$k "$T/p2.json")" "phase 2 $k: database vs live"
+done
+
+# ---- run 2: attach after phase 1, read the final figures, compare with the database
+mkdir "$T/ph2" && mkfifo "$T/ph2/hold"
+"$MT" run -o "$T/w.mtrace" -- bash -c '"$0" "$1" && read -r _ <"$1/hold"' \
+  "$TGT/tui_phases" "$T/ph2" >"$T/run2.out" 2>&1 &
+mtpid=$!
+sel='.processes[] | select(.exe | endswith("/tui_phases"))'
+wait_file "$T/ph2/phase1.ready"
+"$MT" top --json "$mtpid" >"$T/w1.json" || fail "top --json (run 2)"
+assert_eq 1000000 "$(jq "$sel | .live_bytes" "$T/w1.json")" "run 2 phase 1 live heap"
+touch "$T/ph2/go2"
+wait_file "$T/ph2/phase2.ready"
+"$MT" top --json "$mtpid" >"$T/w2.json" || fail "top --json (run 2, phase 2)"
+assert_eq 2000000 "$(jq "$sel | .live_bytes" "$T/w2.json")" "run 2 phase 2 live heap"
+touch "$T/ph2/go3"
+for i in $(seq 600); do # the target's end reaches the aggregator (bash holds the session)
+  "$MT" top --json "$mtpid" >"$T/w3.json" || fail "top --json (run 2, end)"
+  [ "$(jq "$sel | .ended" "$T/w3.json")" = 1 ] && break
+  sleep 0.1
+done
+assert_eq 1 "$(jq "$sel | .ended" "$T/w3.json")" "target ended"
+echo >"$T/ph2/hold"
+wait "$mtpid" || fail "run 2 failed: $(cat "$T/run2.out")"
+row=$(sql "$T/w.db" "SELECT end_live_bytes, n_allocs, n_frees, n_errors, peak_heap_bytes
+                     FROM processes WHERE exe LIKE '%/tui_phases'")
+assert_eq "$row" "$(jq -r "$sel | [.live_bytes, .n_allocs, .n_frees, .n_errors, .peak_bytes] | join(\"|\")" "$T/w3.json")" \
+  "final figures: database vs live (live, allocs, frees, errors, peak)"
+assert_eq 128 "$(jq '[.sites[] | select(.location | startswith("leak_site"))][0].leak_bytes' "$T/w3.json")" \
+  "leaked at leak_site (exit scan)"
 pass

@@ -4,7 +4,9 @@
  * Feeds hand-made record blocks to live_agg_feed() in the order a
  * collector may drain them (a free on ring 1 before the allocation on ring
  * 0), then checks a snapshot: live heap, peak, counts, the error kind, and
- * a snapshot surviving its wire encoding. Code: analyzer/live/.
+ * a snapshot surviving its wire encoding. Lazy mode: a viewer arriving
+ * before any block of a recorded session gets exactly the figures of an
+ * aggregator fed from the start. Code: analyzer/live/.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -17,8 +19,12 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
+#include <unistd.h>
+
 #include "live/live.h"
 #include "memtrace/trace_format.h"
+#include "trace/trace.h"
 
 static uint8_t buf[2][1024];
 static size_t used[2];
@@ -99,10 +105,149 @@ static void test_live_agg_free_before_its_alloc_is_ordered(void **state)
     live_agg_destroy(a);
 }
 
+/* ------------------------------------------------------------ lazy mode */
+
+/* Blocks as a collector may drain them: ring 1's free of seq 5 comes
+ * before ring 0's alloc of seq 4, so a catch-up after block 2 ends with
+ * a held record waiting for a seq still "in the ring". */
+struct lazy_blk {
+    uint32_t ring;
+    uint8_t bytes[256];
+    size_t len;
+    size_t n_recs;
+};
+static struct lazy_blk blks[6];
+
+static void *lazy_rec(struct lazy_blk *b, uint16_t kind, uint32_t len, uint64_t seq)
+{
+    struct mt_rec_common *c = (void *)(b->bytes + b->len);
+    memset(c, 0, len);
+    c->hdr = (struct mt_rec_hdr){.kind = kind, .len = len};
+    c->seq = seq;
+    c->t_ns = 1000 + seq;
+    b->len += len;
+    b->n_recs++;
+    return c;
+}
+
+static void lazy_alloc(struct lazy_blk *b, uint64_t seq, uint64_t addr, uint64_t size)
+{
+    struct mt_rec_alloc *a = lazy_rec(b, MT_REC_ALLOC, sizeof *a, seq);
+    a->addr = addr, a->size = size, a->usable = size, a->stack_id = 1, a->tid = 7;
+}
+
+static void lazy_free(struct lazy_blk *b, uint64_t seq, uint64_t addr)
+{
+    struct mt_rec_free *f = lazy_rec(b, MT_REC_FREE, sizeof *f, seq);
+    f->addr = addr, f->tid = 8;
+}
+
+static void lazy_blocks(void)
+{
+    memset(blks, 0, sizeof blks);
+    struct mt_rec_process *p = lazy_rec(&blks[0], MT_REC_PROCESS, sizeof *p + 8, 0);
+    p->pid = 100, p->exe_len = 2;
+    memcpy(p + 1, "x", 2);
+    struct mt_rec_stack *st = lazy_rec(&blks[0], MT_REC_STACK, sizeof *st, 1);
+    st->stack_id = 1;
+    lazy_alloc(&blks[0], 2, 0x1000, 100);
+    blks[1].ring = 1;
+    lazy_free(&blks[1], 3, 0x1000);
+    blks[2].ring = 1;
+    lazy_free(&blks[2], 5, 0x1000); /* before seq 4: held back */
+    struct mt_rec_error *e = lazy_rec(&blks[2], MT_REC_ERROR, sizeof *e, 6);
+    e->kind = MT_ERR_NOT_LIVE, e->addr = 0x1000, e->tid = 8;
+    lazy_alloc(&blks[3], 4, 0x1000, 50); /* the address is reused */
+    lazy_alloc(&blks[3], 7, 0x2000, 30);
+    blks[4].ring = MT_RING_COLLECTOR; /* a sample: the idle program's heartbeat */
+    struct mt_rec_rss *r = (void *)blks[4].bytes;
+    *r = (struct mt_rec_rss){.hdr = {.kind = MT_REC_RSS, .len = sizeof *r}, .t_ns = 1010,
+                             .pid = 100, .rss = 1 << 20};
+    blks[4].len = sizeof *r, blks[4].n_recs = 1;
+    lazy_alloc(&blks[5], 8, 0x3000, 7);
+}
+
+/* Records a session whose viewer arrives before block `want` (6: after
+ * the last, so live_agg_finish catches up), on_block called before or
+ * after the writer sees each block. Checks every figure and how many
+ * records came from the trace. */
+static void lazy_run(size_t want, int on_block_first)
+{
+    char path[] = "/tmp/test_live_agg.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    struct mt_file_hdr h = {.start_mono_ns = 1000, .root_pid = 100};
+    struct trace_writer *w;
+    assert_int_equal(trace_writer_open(path, &h, &w), 0);
+    struct live_agg *a = live_agg_create(1000);
+    assert_non_null(a);
+    assert_int_equal(live_agg_set_lazy(a, w, path), 0);
+    size_t n_before = 0;
+    for (size_t i = 0; i < 6; i++) {
+        struct lazy_blk *b = &blks[i];
+        if (i == want) live_agg_want(a);
+        if (i < want || (i == want && !on_block_first)) n_before += b->n_recs;
+        uint32_t pid = b->ring == MT_RING_COLLECTOR ? 0 : 100;
+        if (!on_block_first) assert_int_equal(trace_writer_block(w, pid, 0, b->ring, b->bytes, b->len), 0);
+        live_agg_on_block(a, pid, 0, b->ring, b->bytes, b->len);
+        if (on_block_first) assert_int_equal(trace_writer_block(w, pid, 0, b->ring, b->bytes, b->len), 0);
+    }
+    if (want == 6) live_agg_want(a);
+    live_agg_finish(a);
+    assert_int_equal(live_agg_wait_ready(a, 0), 0);
+    assert_int_equal(live_agg_status(a), 0);
+    struct live_req q = {0};
+    struct live_snap snap;
+    assert_int_equal(live_agg_snapshot(a, &q, 0, &snap), 0);
+    assert_int_equal(snap.replayed_records, n_before);
+    assert_int_equal(snap.live_bytes, 37);
+    assert_int_equal(snap.live_blocks, 2);
+    assert_int_equal(snap.peak_bytes, 100);
+    assert_int_equal(snap.n_allocs, 4);
+    assert_int_equal(snap.n_frees, 2);
+    assert_int_equal(snap.n_errors, 1);
+    assert_string_equal(snap.errors[0].kind, "double_free");
+    assert_int_equal(snap.rss_bytes, 0); /* the process ended at finish */
+    live_snap_free(&snap);
+    live_agg_destroy(a);
+    assert_int_equal(trace_writer_close(w), 0);
+    unlink(path);
+}
+
+static void test_live_agg_lazy_catch_up_is_exact_at_every_block(void **state)
+{
+    (void)state;
+    lazy_blocks();
+    for (size_t want = 0; want <= 6; want++) {
+        lazy_run(want, 1);
+        lazy_run(want, 0);
+    }
+}
+
+static void test_live_agg_lazy_idle_to_the_end_stays_empty(void **state)
+{
+    (void)state;
+    lazy_blocks();
+    struct live_agg *a = live_agg_create(1000);
+    assert_non_null(a);
+    assert_int_equal(live_agg_set_lazy(a, NULL, "/nonexistent"), 0); /* never read */
+    for (size_t i = 0; i < 6; i++)
+        live_agg_on_block(a, 100, 0, blks[i].ring, blks[i].bytes, blks[i].len);
+    assert_int_equal(live_agg_wait_ready(a, 1), -ETIMEDOUT);
+    live_agg_finish(a);
+    assert_int_equal(live_agg_wait_ready(a, 1000), -ESRCH);
+    live_agg_want(a); /* too late: nothing to wake */
+    assert_int_equal(live_agg_wait_ready(a, 0), -ESRCH);
+    live_agg_destroy(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_live_agg_free_before_its_alloc_is_ordered),
+        cmocka_unit_test(test_live_agg_lazy_catch_up_is_exact_at_every_block),
+        cmocka_unit_test(test_live_agg_lazy_idle_to_the_end_stays_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
