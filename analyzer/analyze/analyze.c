@@ -362,17 +362,24 @@ static int an_event(struct an_state *st, const struct trace_event *ev)
 
 /* ------------------------------------------------------------ driver */
 
+/* Every record, in the reader's order, read on the feed thread (an_feed.c). */
+static int an_records(struct an_state *st, struct trace_reader *r)
+{
+    struct an_feed *f;
+    struct trace_event ev;
+    int rc = an_feed_start(&f, r), more = 0;
+    while (!rc && (more = an_feed_next(f, &ev, st->eb)) > 0) {
+        if ((rc = an_event(st, &ev)) && rc != MT_ESQLITE)
+            mt_errbuf_set(st->eb, "analyzing: %s", mt_strerror(rc));
+    }
+    an_feed_stop(f); /* the reader is ours again */
+    return rc ? rc : more;
+}
+
 static int an_pass(struct an_state *st, struct trace_reader *r, struct analyze_result *res)
 {
-    struct trace_event ev;
-    int rc, more;
-    while ((more = trace_reader_next(r, &ev, st->eb)) > 0) {
-        if ((rc = an_event(st, &ev))) {
-            if (rc != MT_ESQLITE) mt_errbuf_set(st->eb, "analyzing: %s", mt_strerror(rc));
-            return rc;
-        }
-    }
-    if (more < 0) return more;
+    int rc = an_records(st, r);
+    if (rc) return rc;
     if ((rc = an_replay(st, 1))) return rc; /* parents never ready (an_hold.c, note 3) */
     res->truncated = trace_reader_truncated(r, &res->trunc_off);
     res->seq_holes = trace_reader_seq_holes(r);

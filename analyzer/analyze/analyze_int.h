@@ -270,6 +270,20 @@ struct an_hold *an_hold_detach(struct an_state *st, struct an_proc *p);
 const struct mt_rec_hdr *an_hold_each(const struct an_hold *h, size_t *pos, uint32_t *ring);
 void an_hold_free(struct an_hold *h);
 
+/* ------------------------------------------------------------ an_feed.c */
+
+struct an_feed;
+struct trace_reader;
+struct trace_event;
+/* Starts reading r on a feed thread. OUT: *f (stop it with an_feed_stop,
+ * also on failure). 0 or -ENOMEM. */
+int an_feed_start(struct an_feed **f, struct trace_reader *r);
+/* trace_reader_next()'s contract, records copied by the feed: ev->rec is
+ * valid until the next call. */
+int an_feed_next(struct an_feed *f, struct trace_event *ev, struct mt_errbuf *eb);
+/* Stops and joins the feed thread; r belongs to the caller again. */
+void an_feed_stop(struct an_feed *f);
+
 /* ------------------------------------------------------------ an_final.c */
 
 /* Ends p: live blocks become leaks per class, rows for its sites,
