@@ -5,7 +5,9 @@
  * it at any moment: what was live at the cursor comes from the allocations
  * table (alloc_ns <= t < free_ns), the chart from the timeline, errors up
  * to the cursor from the errors table. Without allocations (analyzed with
- * --no-allocations) the table shows the sites' end-of-run figures. Schema:
+ * --no-allocations) the table shows the sites' end-of-run figures. Sites
+ * of a client pool's chunks are labelled "[pool:<name>]"; the markers and
+ * the pools popup come from tui_pools.c. Schema:
  * docs/schema.md; view: docs/tui.md ("Post-mortem").
  *
  * SPDX-License-Identifier: MIT
@@ -21,6 +23,8 @@
 
 #include "cli/cli.h"
 #include "memtrace/error.h"
+#include "report/report.h"
+#include "tui_int.h"
 
 struct tui_db_stack {
     char *label;  /* owned: leaf, "function file:line" */
@@ -41,6 +45,8 @@ struct tui_db {
     size_t n_stacks;
     struct tui_db_proc *procs;   /* owned */
     size_t n_procs;
+    struct tui_marker *markers;  /* owned, in time order */
+    size_t n_markers;
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -115,16 +121,20 @@ static int tui_db_load_session(struct tui_db *d)
     return 0;
 }
 
-static void tui_db_label(sqlite3_stmt *s, char *buf, size_t len)
+/* "function file:line", after "[pool:<name>] " for a pool's chunks (the
+ * filter then finds them by "pool:"). */
+static void tui_db_label(sqlite3_stmt *s, char *buf, size_t len, const char *family)
 {
     const char *fn = tui_db_text(s, 1), *file = tui_db_text(s, 2), *mod = tui_db_text(s, 4);
     const char *base = file ? strrchr(file, '/') : NULL, *mbase = mod ? strrchr(mod, '/') : NULL;
+    int n = family ? snprintf(buf, len, "[%s] ", family) : 0;
+    if (n < 0 || (size_t)n >= len) n = 0;
     if (file)
-        snprintf(buf, len, "%s %s:%d", fn ? fn : "??", base ? base + 1 : file,
+        snprintf(buf + n, len - (size_t)n, "%s %s:%d", fn ? fn : "??", base ? base + 1 : file,
                  sqlite3_column_int(s, 3));
     else
-        snprintf(buf, len, "%s (%s+0x%llx)", fn ? fn : "??", mbase ? mbase + 1 : mod ? mod : "?",
-                 (unsigned long long)sqlite3_column_int64(s, 5));
+        snprintf(buf + n, len - (size_t)n, "%s (%s+0x%llx)", fn ? fn : "??",
+                 mbase ? mbase + 1 : mod ? mod : "?", (unsigned long long)sqlite3_column_int64(s, 5));
 }
 
 /* Leaf label and search text of every stack. */
@@ -135,7 +145,8 @@ static int tui_db_load_stacks(struct tui_db *d)
         d,
         "SELECT l.stack_id, l.function, l.file, l.line, l.module, l.module_offset,"
         " (SELECT group_concat(coalesce(t.function, '') || ' ' || coalesce(t.file, '') || ' ' ||"
-        "  coalesce(t.module, ''), ' ') FROM stack_trace t WHERE t.stack_id = l.stack_id)"
+        "  coalesce(t.module, ''), ' ') FROM stack_trace t WHERE t.stack_id = l.stack_id),"
+        " (SELECT min(f.family) FROM temp.mt_pool_sites f WHERE f.stack_id = l.stack_id)"
         " FROM stack_leaf l ORDER BY l.stack_id",
         &s);
     if (rc) return rc;
@@ -154,9 +165,10 @@ static int tui_db_load_stacks(struct tui_db *d)
             d->stacks = g;
             d->n_stacks = n;
         }
-        tui_db_label(s, label, sizeof label);
+        tui_db_label(s, label, sizeof label, tui_db_text(s, 7));
         d->stacks[id].label = strdup(id ? label : "(no stack)");
         d->stacks[id].search = tui_db_dup(s, 6);
+        if (!d->stacks[id].label || !d->stacks[id].search) rc = -ENOMEM;
     }
     sqlite3_finalize(s);
     return rc;
@@ -403,6 +415,15 @@ static int tui_db_stack(void *ctx, uint32_t pid, uint32_t gen, uint32_t stack_id
     return rc;
 }
 
+static int tui_db_pools(void *ctx, const struct live_req *q, int exact, struct live_lines *out)
+{
+    struct tui_db *d = ctx;
+    int64_t proc_id = q->pid ? tui_db_proc_id(d, q->pid, q->gen) : -1;
+    if (q->pid && proc_id < 0) proc_id = 0; /* unknown process: nothing matches */
+    uint64_t t = q->flags & LIVE_REQ_F_CURSOR ? q->cursor_ns : d->duration_ns;
+    return tui_pools_lines(d->db, proc_id, t, d->have_allocs, exact, out);
+}
+
 /* ------------------------------------------------------------ open/close */
 
 int tui_db_open(const char *path, struct tui_source *src, struct mt_errbuf *eb)
@@ -416,10 +437,15 @@ int tui_db_open(const char *path, struct tui_source *src, struct mt_errbuf *eb)
     }
     if (!rc && (rc = tui_db_load_session(d)))
         mt_errbuf_set(eb, "not a memtrace database (%s)", sqlite3_errmsg(d->db));
+    if (!rc && (rc = report_pool_sites(d->db, eb))) /* before the stacks: their labels */
+        mt_errbuf_set(eb, "cannot read pools: %s", sqlite3_errmsg(d->db));
     if (!rc && (rc = tui_db_load_stacks(d)))
         mt_errbuf_set(eb, "cannot read stacks: %s", sqlite3_errmsg(d->db));
+    if (!rc && (rc = tui_markers_load(d->db, &d->markers, &d->n_markers)))
+        mt_errbuf_set(eb, "cannot read markers: %s", sqlite3_errmsg(d->db));
     *src = (struct tui_source){.ctx = d, .snapshot = tui_db_snapshot, .stack = tui_db_stack,
-                               .post_mortem = 1};
+                               .pools = tui_db_pools, .markers = d->markers,
+                               .n_markers = d->n_markers, .post_mortem = 1};
     if (rc) tui_db_close(src);
     return rc;
 }
@@ -434,6 +460,7 @@ void tui_db_close(struct tui_source *src)
     }
     free(d->stacks);
     free(d->procs);
+    free(d->markers);
     sqlite3_close(d->db);
     free(d);
     src->ctx = NULL;

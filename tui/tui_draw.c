@@ -95,8 +95,10 @@ static void tui_draw_header(struct tui_view *v)
     if (v->src->post_mortem) {
         tui_fmt_time(c, sizeof c, s->cursor_ns);
         tui_fmt_time(d, sizeof d, s->duration_ns);
-        snprintf(line, sizeof line, "allocs %s  frees %s  errors %llu   cursor %s / %s", a, b,
-                 (unsigned long long)s->n_errors, c, d);
+        const struct tui_marker *m = tui_view_marker(v);
+        snprintf(line, sizeof line, "allocs %s  frees %s  errors %llu   cursor %s / %s%s%s%s", a,
+                 b, (unsigned long long)s->n_errors, c, d, m ? "  [" : "", m ? m->name : "",
+                 m ? "]" : "");
     } else {
         snprintf(line, sizeof line, "allocs %s (%.0f/s)  frees %s (%.0f/s)  errors %llu", a,
                  s->allocs_per_s, b, s->frees_per_s, (unsigned long long)s->n_errors);
@@ -142,6 +144,11 @@ static void tui_draw_chart(struct tui_view *v, const struct tui_layout *l)
     if (!span) span = 1;
     tui_chart_columns(s, span, w, heap, rss, &max);
     int cur = v->src->post_mortem ? (int)((s->cursor_ns * (uint64_t)w) / (span + 1)) : -1;
+    unsigned char mark[COLS]; /* columns holding a marker of the scope */
+    memset(mark, 0, sizeof mark);
+    for (size_t i = 0; i < v->src->n_markers; i++)
+        if (tui_view_marker_shown(v, &v->src->markers[i]))
+            mark[(v->src->markers[i].t_ns * (uint64_t)w) / (span + 1) % (uint64_t)w] = 1;
     char lab[32];
     tui_fmt_bytes(lab, sizeof lab, max, 0);
     for (int r = 0; r < rows; r++) {
@@ -154,13 +161,14 @@ static void tui_draw_chart(struct tui_view *v, const struct tui_layout *l)
             int ch = ' ', pair = 0;
             if (hh >= level) ch = '#', pair = TUI_PAIR_HEAP;
             if (rr == level) ch = ch == '#' ? '=' : '-', pair = TUI_PAIR_RSS;
-            if (c == cur && ch == ' ') ch = '|', pair = TUI_PAIR_CURSOR;
+            if (mark[c] && ch == ' ') ch = ':', pair = TUI_PAIR_MARKER;
+            if (c == cur && (ch == ' ' || ch == ':')) ch = '|', pair = TUI_PAIR_CURSOR;
             tui_attr(v, pair, 1);
             mvaddch(y, 9 + c, (chtype)ch);
             tui_attr(v, pair, 0);
         }
     }
-    tui_put(l->chart_top, COLS - 16, " # heap  - RSS ");
+    tui_put(l->chart_top, COLS - 16, v->src->n_markers ? " # heap - RSS : mark" : " # heap  - RSS ");
 }
 
 /* ------------------------------------------------------------ table */
@@ -270,11 +278,13 @@ static const char *const tui_help[] = {
     "  Tab, S-Tab   next / previous process (all processes first)",
     "  t            next thread of the shown processes (all first)",
     "  P            list processes and threads",
+    "  o            pools (memtrace.h): live chunks at the cursor, waste, leaks",
     "  x            exact numbers instead of 12.3M",
     "  Post-mortem (memtrace tui DB):",
     "  Left/Right   move the time cursor by one chart column",
     "  [ ]          move the time cursor by a tenth of the run",
     "  p            jump to the peak;  e  jump to the end",
+    "  m / M        jump to the next / previous marker (drawn : on the chart)",
 };
 
 static void tui_draw_box(int top, int left, int h, int w, const char *title)

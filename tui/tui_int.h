@@ -15,7 +15,7 @@
 #include "tui.h"
 
 enum tui_sort { TUI_SORT_LIVE, TUI_SORT_TOTAL, TUI_SORT_COUNT, TUI_SORT_LEAKED, TUI_SORT_N };
-enum tui_popup { TUI_POP_NONE, TUI_POP_HELP, TUI_POP_STACK, TUI_POP_PROCS };
+enum tui_popup { TUI_POP_NONE, TUI_POP_HELP, TUI_POP_STACK, TUI_POP_PROCS, TUI_POP_POOLS };
 
 #define TUI_CHART_ROWS 6 /* chart height at 80x24; grows with the terminal */
 
@@ -40,6 +40,23 @@ struct tui_view {
     int quit;
 };
 
+/* The marker of the scope at or before the cursor, NULL if none
+ * (tui_view.c). */
+const struct tui_marker *tui_view_marker(const struct tui_view *v);
+/* 1 if marker m belongs to the view's scope (all processes, or its pid). */
+int tui_view_marker_shown(const struct tui_view *v, const struct tui_marker *m);
+
+/* ---- client-API data of a database (tui_pools.c) ---- */
+
+struct sqlite3;
+/* Every marker of db in time order. OUT: *out (free()), *n_out. 0,
+ * MT_ESQLITE or -ENOMEM. */
+int tui_markers_load(struct sqlite3 *db, struct tui_marker **out, size_t *n_out);
+/* The pools popup: scope proc_id (< 0: all), state at cursor_ns. 0,
+ * MT_ESQLITE or -ENOMEM. */
+int tui_pools_lines(struct sqlite3 *db, int64_t proc_id, uint64_t cursor_ns, int have_allocs,
+                    int exact, struct live_lines *out);
+
 /* Re-applies filter and sort to the snapshot (tui_view.c). */
 void tui_view_rows(struct tui_view *v);
 
@@ -51,5 +68,6 @@ void tui_draw(struct tui_view *v);
 #define TUI_PAIR_ERR 3
 #define TUI_PAIR_TITLE 4
 #define TUI_PAIR_CURSOR 5
+#define TUI_PAIR_MARKER 6
 
 #endif /* MEMTRACE_TUI_INT_H */

@@ -128,6 +128,55 @@ static void tui_open_procs(struct tui_view *v)
     v->popup = TUI_POP_PROCS;
 }
 
+static void tui_open_pools(struct tui_view *v)
+{
+    live_lines_free(&v->lines);
+    if (!v->src->pools)
+        live_lines_add(&v->lines, "(pools are shown post-mortem: memtrace tui DB)");
+    else if (v->src->pools(v->src->ctx, &v->req, v->exact, &v->lines))
+        live_lines_add(&v->lines, "(pools not available)");
+    snprintf(v->lines_title, sizeof v->lines_title, " pools ");
+    v->lines_top = 0;
+    v->popup = TUI_POP_POOLS;
+}
+
+/* ------------------------------------------------------------ markers */
+
+int tui_view_marker_shown(const struct tui_view *v, const struct tui_marker *m)
+{
+    return !v->req.pid || (m->pid == v->req.pid && m->gen == v->req.gen);
+}
+
+const struct tui_marker *tui_view_marker(const struct tui_view *v)
+{
+    const struct tui_marker *best = NULL;
+    for (size_t i = 0; i < v->src->n_markers; i++) {
+        const struct tui_marker *m = &v->src->markers[i];
+        if (m->t_ns > v->snap.cursor_ns) break; /* in time order */
+        if (tui_view_marker_shown(v, m)) best = m;
+    }
+    return best;
+}
+
+/* m / M: the cursor to the next / previous marker of the scope. 1 if it
+ * moved. Markers in one nanosecond are one stop. */
+static int tui_marker_jump(struct tui_view *v, int dir, uint64_t *c)
+{
+    const struct tui_marker *to = NULL;
+    for (size_t i = 0; i < v->src->n_markers; i++) {
+        const struct tui_marker *m = &v->src->markers[i];
+        if (!tui_view_marker_shown(v, m)) continue;
+        if (dir > 0 && m->t_ns > *c) {
+            to = m;
+            break;
+        }
+        if (dir < 0 && m->t_ns < *c) to = m;
+    }
+    if (!to) return 0;
+    *c = to->t_ns;
+    return 1;
+}
+
 /* ------------------------------------------------------------ scope */
 
 /* Tab: all processes, then each process in turn (dir +1 / -1). */
@@ -211,6 +260,8 @@ static int tui_key_cursor(struct tui_view *v, int ch)
     case ']': c += tenth; break;
     case 'p': c = v->snap.peak_ns; break;
     case 'e': c = span; break;
+    case 'm': if (!tui_marker_jump(v, 1, &c)) return 0; break;
+    case 'M': if (!tui_marker_jump(v, -1, &c)) return 0; break;
     default: return 0;
     }
     v->req.cursor_ns = c > span ? span : c;
@@ -237,6 +288,7 @@ static int tui_key_table(struct tui_view *v, int ch)
     case '\n': case '\r': case KEY_ENTER: tui_open_stack(v); break;
     case '?': v->popup = TUI_POP_HELP; v->lines_top = 0; break;
     case 'P': tui_open_procs(v); break;
+    case 'o': tui_open_pools(v); break;
     case '\t': tui_next_proc(v, 1); return 1;
     case KEY_BTAB: tui_next_proc(v, -1); return 1;
     case 't': tui_next_thread(v); return 1;
@@ -267,6 +319,7 @@ static void tui_colors(struct tui_view *v)
     init_pair(TUI_PAIR_ERR, COLOR_RED, -1);
     init_pair(TUI_PAIR_TITLE, COLOR_YELLOW, -1);
     init_pair(TUI_PAIR_CURSOR, COLOR_MAGENTA, -1);
+    init_pair(TUI_PAIR_MARKER, COLOR_BLUE, -1);
 }
 
 static void tui_loop(struct tui_view *v)

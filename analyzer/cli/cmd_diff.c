@@ -2,7 +2,9 @@
  * cmd_diff.c — `memtrace diff A.db B.db [--format text|json] [-o FILE]`
  *
  * Opens A read-only, attaches B (after checking it is a memtrace database
- * of the same schema) and hands both to diff/. A diff reports, it does not
+ * of the same schema) and hands both to diff/ (sites), then to
+ * report/report_pooldiff.c (client pools): text gets a section after the
+ * sites, json a "pools" member in the same document. A diff reports, it does not
  * judge: it exits 0 whatever changed (`memtrace check --baseline` is the
  * gate). Options and exit codes: docs/cli.md, section "diff".
  *
@@ -10,6 +12,7 @@
  */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,7 @@
 #include "db/db.h"
 #include "diff/diff.h"
 #include "memtrace/error.h"
+#include "report/jsonw.h"
 #include "report/report.h"
 
 static const char cmd_diff_usage[] =
@@ -90,6 +94,42 @@ static int cmd_diff_attach(sqlite3 *db, const char *path, struct mt_errbuf *eb)
     return rc;
 }
 
+/* The json document: diff/'s, reopened before its closing brace to add
+ * "pools". diff/ writes into memory first, so a failure leaves out
+ * untouched. 0 or a negative code, detail in eb. */
+static int cmd_diff_json(sqlite3 *db, FILE *out, const struct diff_opts *o, struct mt_errbuf *eb)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    struct jsonw w;
+    FILE *mem = open_memstream(&buf, &len);
+    int rc = mem ? diff_write(db, mem, o, eb) : -ENOMEM;
+    if (mem && fclose(mem) != 0 && !rc) rc = -ENOMEM;
+    while (!rc && len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ')) len--;
+    if (!rc && (len == 0 || buf[len - 1] != '}')) {
+        mt_errbuf_set(eb, "the sites diff is not a json object");
+        rc = MT_ECORRUPT;
+    }
+    if (!rc) {
+        len--; /* the closing brace, and the blanks before it */
+        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ')) len--;
+        fwrite(buf, 1, len, out);
+        jsonw_continue(&w, out, 1);
+        rc = report_pooldiff(db, out, &w, o->all, eb);
+        jsonw_obj_end(&w);
+        jsonw_finish(&w);
+    }
+    free(buf);
+    return rc;
+}
+
+static int cmd_diff_write(sqlite3 *db, FILE *out, const struct diff_opts *o, struct mt_errbuf *eb)
+{
+    if (o->json) return cmd_diff_json(db, out, o, eb);
+    int rc = diff_write(db, out, o, eb);
+    return rc ? rc : report_pooldiff(db, out, NULL, o->all, eb);
+}
+
 int cli_cmd_diff(int argc, char **argv)
 {
     struct cmd_diff_args a = {.opts = {.top = 20}};
@@ -112,7 +152,7 @@ int cli_cmd_diff(int argc, char **argv)
         sqlite3_close(db);
         return cli_error(CLI_EXIT_ERROR, "diff", "%s: %s", a.out, mt_strerror(rc));
     }
-    rc = diff_write(db, out.f, &a.opts, &eb);
+    rc = cmd_diff_write(db, out.f, &a.opts, &eb);
     rc_close = report_out_close(&out, rc == 0);
     sqlite3_close(db);
     if (rc) return cli_error(CLI_EXIT_ERROR, "diff", "%s", eb.msg[0] ? eb.msg : mt_strerror(rc));

@@ -91,6 +91,13 @@ void jsonw_init(struct jsonw *w, FILE *out, int pretty)
     w->pretty = pretty;
 }
 
+void jsonw_continue(struct jsonw *w, FILE *out, int pretty)
+{
+    jsonw_init(w, out, pretty);
+    w->depth = 1;
+    w->first[0] = 0;
+}
+
 void jsonw_finish(struct jsonw *w)
 {
     assert(w->depth == 0);

@@ -30,6 +30,10 @@ struct jsonw {
 
 /* Starts a document on out. Cannot fail. */
 void jsonw_init(struct jsonw *w, FILE *out, int pretty);
+/* Goes on with an object another writer printed up to (not including) its
+ * closing brace, after at least one member: the next member gets its
+ * comma, jsonw_obj_end() closes it. Cannot fail. */
+void jsonw_continue(struct jsonw *w, FILE *out, int pretty);
 /* Ends the document with a newline. */
 void jsonw_finish(struct jsonw *w);
 

@@ -76,6 +76,15 @@ int report_pool_sites(sqlite3 *db, struct mt_errbuf *eb);
     " AND m.kind = 'mark' AND m.seq < c.seq ORDER BY m.seq DESC LIMIT 1),"                      \
     " 'check ' || c.check_no)"
 
+/* ---- diff of client pools (report_pooldiff.c), for cli/cmd_diff.c ---- */
+
+/* db has A as main and B attached as "b". Compares their pools by name:
+ * with w, writes a "pools" array member into w's open object; without,
+ * appends a text section to out. Unchanged pools only when all. 0,
+ * MT_ESQLITE (detail in eb) or -EIO. */
+struct jsonw;
+int report_pooldiff(sqlite3 *db, FILE *out, struct jsonw *w, int all, struct mt_errbuf *eb);
+
 /* ---- output files (report_out.c), shared with export/ and diff/ ---- */
 
 /* An output written to "<path>.tmp-<pid>" and renamed onto path only when
