@@ -135,9 +135,24 @@ int rec_emit(struct mt_rec_common *rec);
 /* Sets the unwind depth and the caller's own text range [lo, hi): leading
  * frames inside it are dropped. Allocates the table; 0 or -ENOMEM. */
 int stack_init(uint32_t depth, uint64_t self_lo, uint64_t self_hi, uint32_t capacity);
+#define STACK_SLACK 8u /* our own frames above the caller: hook + helpers */
+
+extern uint32_t stack_unwind_max; /* depth + STACK_SLACK, set by stack_init */
+/* libunwind (default visibility: it is not ours); its header stays in stack.c */
+__attribute__((visibility("default"))) int unw_backtrace(void **buffer, int size);
+/* Drops the leading frames inside libmemtrace.so from n unwound frames
+ * (n <= 0: unwinding failed), keeps at most depth, interns the rest. */
+uint32_t stack_intern_unwound(uint64_t *frames, int n);
+
 /* Unwinds the caller and interns the stack; returns its id, 0 if none.
- * Writes MODULE/STACK records as needed. Caller holds the guard. */
-uint32_t stack_capture(void);
+ * Writes MODULE/STACK records as needed. Caller holds the guard. Inlined
+ * so that the unwinder starts in the hook itself: every frame of ours it
+ * walks costs ~10 ns on each allocation (docs/performance.md). */
+static inline __attribute__((always_inline)) uint32_t stack_capture(void)
+{
+    uint64_t buf[STACK_MAX_DEPTH + STACK_SLACK];
+    return stack_intern_unwound(buf, unw_backtrace((void **)buf, (int)stack_unwind_max));
+}
 /* Interns a given frame array (tests, and stack_capture). */
 uint32_t stack_intern(const uint64_t *frames, uint32_t n_frames);
 uint32_t stack_next_id(void); /* first id not handed out yet */

@@ -35,7 +35,6 @@
 
 /* ---------------------------------------------------------------- types */
 
-#define STACK_SLACK 8u /* our own frames above the caller: hook + helpers */
 #define STACK_DEFAULT_CAPACITY (1u << 20) /* 32 MiB of virtual, touched lazily */
 #define STACK_ST_FILLING 1u
 #define STACK_ST_READY 2u
@@ -64,15 +63,34 @@ static struct {
     uint64_t self_hi;
 } stk = {.next_id = 1, .depth = STACK_DEFAULT_DEPTH};
 
+uint32_t stack_unwind_max = STACK_DEFAULT_DEPTH + STACK_SLACK;
+
 /* ------------------------------------------------------------ helpers */
 
+static inline uint64_t stack_rotl(uint64_t x, unsigned r)
+{
+    return x << r | x >> (64 - r);
+}
+
+/* Four independent multiply lanes, so the multiplies of one allocation's
+ * ~20 frames overlap instead of forming one chain (that chain was most of
+ * stack_intern's time); the finaliser mixes the lanes. Only probing
+ * depends on it: equal hashes are confirmed by comparing the frames. */
 static uint64_t stack_hash(const uint64_t *frames, uint32_t n)
 {
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-    for (uint32_t i = 0; i < n; i++) {
-        h = (h ^ frames[i]) * 0xff51afd7ed558ccdull;
-        h ^= h >> 29;
+    const uint64_t k = 0xff51afd7ed558ccdull;
+    uint64_t h0 = 0x9e3779b97f4a7c15ull ^ n, h1 = 0xc2b2ae3d27d4eb4full;
+    uint64_t h2 = 0x165667b19e3779f9ull, h3 = 0x27d4eb2f165667c5ull;
+    uint32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        h0 = (h0 ^ frames[i]) * k;
+        h1 = (h1 ^ frames[i + 1]) * k;
+        h2 = (h2 ^ frames[i + 2]) * k;
+        h3 = (h3 ^ frames[i + 3]) * k;
     }
+    for (; i < n; i++) h0 = (h0 ^ frames[i]) * k;
+    uint64_t h = h0 ^ stack_rotl(h1, 17) ^ stack_rotl(h2, 31) ^ stack_rotl(h3, 47);
+    h ^= h >> 29;
     h *= 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 32;
     return (h & STACK_HASH_MASK) | 0x10000u; /* never 0 */
@@ -133,6 +151,7 @@ int stack_init(uint32_t depth, uint64_t self_lo, uint64_t self_hi, uint32_t capa
 {
     if (depth == 0) depth = STACK_DEFAULT_DEPTH;
     stk.depth = depth > STACK_MAX_DEPTH ? STACK_MAX_DEPTH : depth;
+    stack_unwind_max = stk.depth + STACK_SLACK;
     stk.self_lo = self_lo;
     stk.self_hi = self_hi;
     if (stk.tab != NULL) return 0;
@@ -170,19 +189,17 @@ uint32_t stack_intern(const uint64_t *frames, uint32_t n)
     return 0;
 }
 
-uint32_t stack_capture(void)
+uint32_t stack_intern_unwound(uint64_t *frames, int n)
 {
-    uint64_t buf[STACK_MAX_DEPTH + STACK_SLACK];
-    int n = unw_backtrace((void **)buf, (int)(stk.depth + STACK_SLACK));
     if (n <= 0) {
         ring_degrade(MT_DEGRADED_UNWIND);
         return 0;
     }
     uint32_t skip = 0;
-    while (skip < (uint32_t)n && buf[skip] >= stk.self_lo && buf[skip] < stk.self_hi) skip++;
+    while (skip < (uint32_t)n && frames[skip] >= stk.self_lo && frames[skip] < stk.self_hi) skip++;
     uint32_t count = (uint32_t)n - skip;
     if (count > stk.depth) count = stk.depth;
-    return stack_intern(buf + skip, count);
+    return stack_intern(frames + skip, count);
 }
 
 uint32_t stack_next_id(void)
