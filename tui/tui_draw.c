@@ -168,7 +168,8 @@ static void tui_draw_chart(struct tui_view *v, const struct tui_layout *l)
             tui_attr(v, pair, 0);
         }
     }
-    tui_put(l->chart_top, COLS - 16, v->src->n_markers ? " # heap - RSS : mark" : " # heap  - RSS ");
+    const char *legend = v->src->n_markers ? " # heap  - RSS  : mark " : " # heap  - RSS ";
+    tui_put(l->chart_top, COLS - (int)strlen(legend), legend);
 }
 
 /* ------------------------------------------------------------ table */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tui_db.sh — `memtrace tui DB` in tmux: time cursor to the peak, sorting,
-# filtering, the stack popup, the errors panel, help, resize and NO_COLOR
+# filtering, the stack popup, the errors panel, help, resize and NO_COLOR;
+# markers and the pools view of a client-API run
 #
 # tests/targets/tui_phases.c runs straight through (its go files exist
 # before it starts). Its header gives the truth: peak 3000000 B with
@@ -79,6 +80,43 @@ tui_wait_for nc "memory errors" "$T/c2"
 tui_tmux capture-pane -e -p -t nc >"$T/c2"
 grep -q $'\e\\[3[0-7]m' "$T/c2" && fail "colors drawn with NO_COLOR set"
 tui_keys nc q
+
+# client API (issue #7): markers on the chart, m/M jump to them, o shows
+# the pools. tests/targets/client_arena.c: markers round1, pause, resume,
+# round2, round3; pool frame wastes 13568 B at its peak.
+if [ -x "$TGT/client_arena" ]; then
+  timeout 120 "$MT" run -o "$T/a.mtrace" -- "$TGT/client_arena" >"$T/arun.out" 2>&1 ||
+    { cat "$T/arun.out"; fail "run client_arena"; }
+  ADB=$T/a.db
+  tui_start ar "$MT" tui "$ADB"
+  tui_wait_for ar ": mark" "$T/a0"
+  grep -q ':' <(sed -n '4,9p' "$T/a0" | cut -c10-) || fail "no marker column on the chart"
+  # from the end, M steps back through the markers in time order
+  last=$(sql "$ADB" "SELECT name FROM markers ORDER BY t_ns DESC, seq DESC LIMIT 1")
+  assert_contains "$T/a0" "[$last]" "the marker at or before the end cursor"
+  prev=$(sql "$ADB" "SELECT name FROM markers WHERE t_ns < (SELECT max(t_ns) FROM markers) ORDER BY t_ns DESC, seq DESC LIMIT 1")
+  tui_keys ar x M M
+  tui_wait_for ar "[$prev]" "$T/a1"
+  t=$(sql "$ADB" "SELECT printf('%.3fs', t_ns / 1e9) FROM markers WHERE name = '$prev'")
+  assert_contains "$T/a1" "cursor $t /" "cursor on the marker"
+  live=$(sql "$ADB" "SELECT sum(size) FROM allocations WHERE family = 'pool:frame' AND alloc_ns <= (SELECT t_ns FROM markers WHERE name = '$prev') AND (free_ns IS NULL OR free_ns > (SELECT t_ns FROM markers WHERE name = '$prev'))")
+  tui_row "$T/a1" 1 | grep -q "\[pool:frame\] arena_alloc" || fail "pool site row: $(tui_row "$T/a1" 1)"
+  tui_keys ar m
+  tui_wait_for ar "[$last]" "$T/a2"
+  # o: the pools view, exact figures (x) from the database
+  tui_keys ar M o
+  tui_wait_for ar " pools " "$T/a3"
+  read -r waste held plive < <(sql "$ADB" "SELECT peak_waste_bytes, peak_held_bytes, peak_live_bytes FROM pools WHERE name = 'frame'" | tr '|' ' ')
+  assert_eq 13568 "$waste" "arena waste (target header)"
+  assert_contains "$T/a3" "pool frame (pid" "pools view names the pool"
+  assert_contains "$T/a3" "at its peak: $plive live, $held held, waste $waste" "pools view figures"
+  assert_contains "$T/a3" "at the cursor: ${live:-0} live" "live chunk bytes at the marker"
+  tui_keys ar q "?"
+  tui_wait_for ar " help " "$T/a4"
+  assert_contains "$T/a4" "next / previous marker" "help lists m / M"
+  assert_contains "$T/a4" "o            pools" "help lists o"
+  tui_keys ar q q
+fi
 
 # errors a user can cause
 "$MT" tui "$T/nope.db" 2>"$T/e1" && fail "missing database accepted"
