@@ -12,15 +12,16 @@
  *   1. Order: each thread writes its own ring and the collector drains the
  *      rings one after the other, so a free may reach us before the
  *      allocation it frees. Seq numbers are dense per process image, so
- *      the trace reader's reorder window (trace/trace_reorder.h) restores
- *      the exact order here too; a record is applied only when every
- *      earlier one of its process image has been.
+ *      a reorder window per image (live_order.c, the trace reader's rules
+ *      without its per-record copies) restores the exact order; a record
+ *      is applied only when every earlier one of its image has been.
  *   2. A block's figures belong to its allocating (site, thread) cell until
  *      it is freed, whoever frees it; a free of an address never seen
  *      allocated (inherited across fork) changes nothing, as in the
  *      database (session.unmatched_frees).
  *   3. Errors: NOT_LIVE is a double free when the address was freed before
- *      and is not live again, else an invalid free (the analyzer refines
+ *      and is not live again (one map: a freed block keeps its entry,
+ *      flagged, until the address is allocated again), else an invalid free (the analyzer refines
  *      further with the segment maps; the panel needs only the headline).
  *   4. History: one point per hist_step_ns, holding the largest heap seen
  *      in it and the last RSS total; when LIVE_HIST_POINTS are used, pairs
@@ -41,7 +42,6 @@
 #include "cli/cli.h"
 #include "memtrace/error.h"
 #include "trace/trace.h"
-#include "trace/trace_reorder.h"
 
 #define LIVE_HIST_STEP0_NS 10000000ull /* note 4: 10 ms, the default sample period */
 
@@ -71,8 +71,8 @@ static struct live_proc *live_proc_get(struct live_agg *a, uint32_t pid, uint32_
 
 static void live_proc_free(struct live_proc *p)
 {
+    live_order_fini(&p->ord);
     live_map_fini(&p->blocks);
-    live_map_fini(&p->freed);
     live_map_fini(&p->cell_of);
     live_map_fini(&p->thr_of);
     for (size_t i = 0; i < p->n_stacks; i++) {
@@ -105,32 +105,46 @@ struct live_stack *live_stack_find(struct live_proc *p, uint32_t id, struct live
     return NULL;
 }
 
+/* Thread entry of tid, created on first use. NULL when out of memory.
+ * A block holds one thread's records, so the last tid usually hits. */
 static struct live_thread *live_thread_get(struct live_proc *p, uint32_t tid)
 {
+    if (p->n_threads && p->last_tid == tid) return &p->threads[p->last_thread];
     uint64_t idx;
-    if (live_map_get(&p->thr_of, tid, &idx, NULL)) return &p->threads[idx];
-    if (live_reserve((void **)&p->threads, &p->cap_threads, p->n_threads + 1, sizeof *p->threads))
-        return NULL;
-    if (live_map_put(&p->thr_of, tid, p->n_threads, 0)) return NULL;
-    struct live_thread *t = &p->threads[p->n_threads++];
-    memset(t, 0, sizeof *t);
-    t->tid = tid;
-    return t;
+    if (!live_map_get(&p->thr_of, tid, &idx, NULL)) {
+        if (live_reserve((void **)&p->threads, &p->cap_threads, p->n_threads + 1,
+                         sizeof *p->threads))
+            return NULL;
+        if (live_map_put(&p->thr_of, tid, p->n_threads, 0)) return NULL;
+        idx = p->n_threads++;
+        memset(&p->threads[idx], 0, sizeof p->threads[idx]);
+        p->threads[idx].tid = tid;
+    }
+    p->last_tid = tid;
+    p->last_thread = (size_t)idx;
+    return &p->threads[idx];
 }
 
-/* Cell index of (stack, tid), created on first use. -1 when out of memory. */
-static int64_t live_cell_get(struct live_proc *p, uint32_t stack_id, uint32_t tid)
+/* Cell of (stack, tid), created (with its thread) on first use. NULL when
+ * out of memory. */
+static struct live_cell *live_cell_get(struct live_proc *p, uint32_t stack_id, uint32_t tid)
 {
-    uint64_t key = (uint64_t)stack_id << 32 | tid, idx;
-    if (live_map_get(&p->cell_of, key, &idx, NULL)) return (int64_t)idx;
-    if (live_reserve((void **)&p->cells, &p->cap_cells, p->n_cells + 1, sizeof *p->cells))
-        return -1;
-    if (live_map_put(&p->cell_of, key, p->n_cells, 0)) return -1;
-    struct live_cell *c = &p->cells[p->n_cells];
+    int created;
+    uint64_t *v = live_map_upsert(&p->cell_of, (uint64_t)stack_id << 32 | tid, &created);
+    if (!v) return NULL;
+    if (!created) return &p->cells[v[0]];
+    v[0] = p->n_cells;
+    struct live_thread *t = live_thread_get(p, tid);
+    if (!t || live_reserve((void **)&p->cells, &p->cap_cells, p->n_cells + 1, sizeof *p->cells)) {
+        live_map_del(&p->cell_of, (uint64_t)stack_id << 32 | tid, NULL, NULL);
+        return NULL;
+    }
+    struct live_cell *c = &p->cells[p->n_cells++];
     memset(c, 0, sizeof *c);
     c->stack_id = stack_id;
     c->tid = tid;
-    return (int64_t)p->n_cells++;
+    c->thread_idx = (uint32_t)(t - p->threads);
+    return c;
 }
 
 /* ------------------------------------------------------------ history */
@@ -274,11 +288,13 @@ static int live_on_stack(struct live_proc *p, const struct mt_rec_stack *r)
 
 static int live_on_alloc(struct live_agg *a, struct live_proc *p, const struct mt_rec_alloc *r)
 {
-    struct live_thread *t = live_thread_get(p, r->tid);
-    int64_t cell = t ? live_cell_get(p, r->stack_id, r->tid) : -1;
-    if (cell < 0) return -ENOMEM;
-    struct live_cell *c = &p->cells[cell];
-    c->thread_idx = (uint32_t)(t - p->threads);
+    int created;
+    uint64_t *blk = live_map_upsert(&p->blocks, r->addr, &created);
+    struct live_cell *c = blk ? live_cell_get(p, r->stack_id, r->tid) : NULL;
+    if (!c) return -ENOMEM;
+    blk[0] = r->size; /* a freed entry of the address is replaced (note 3) */
+    blk[1] = (uint64_t)(c - p->cells);
+    struct live_thread *t = &p->threads[c->thread_idx];
     c->n_allocs++, c->alloc_bytes += r->size, c->live_bytes += r->size, c->live_blocks++;
     t->n_allocs++, t->alloc_bytes += r->size, t->live_bytes += r->size;
     p->n_allocs++, p->alloc_bytes += r->size, p->live_bytes += r->size, p->live_blocks++;
@@ -288,8 +304,7 @@ static int live_on_alloc(struct live_agg *a, struct live_proc *p, const struct m
         a->peak_bytes = a->live_bytes;
         a->peak_ns = live_rel(a, r->c.t_ns);
     }
-    live_map_del(&p->freed, r->addr, NULL, NULL);
-    return live_map_put(&p->blocks, r->addr, r->size, (uint64_t)cell);
+    return 0;
 }
 
 /* Takes a block out of the live figures (note 2). */
@@ -304,19 +319,29 @@ static void live_unlive(struct live_agg *a, struct live_proc *p, uint64_t size, 
 
 static int live_on_free(struct live_agg *a, struct live_proc *p, const struct mt_rec_free *r)
 {
-    uint64_t size, cell;
-    if (!live_map_del(&p->blocks, r->addr, &size, &cell)) return 0; /* note 2 */
+    uint64_t *blk = live_map_ref(&p->blocks, r->addr);
+    if (!blk || (blk[1] & LIVE_BLOCK_FREED)) return 0; /* note 2 */
     struct live_thread *t = live_thread_get(p, r->tid);
     if (!t) return -ENOMEM;
     t->n_frees++, p->n_frees++, a->n_frees++; /* as metrics.md: frees of known blocks */
-    p->cells[cell].n_frees++;
-    live_unlive(a, p, size, cell);
-    return live_map_put(&p->freed, r->addr, size, cell);
+    p->cells[blk[1]].n_frees++;
+    live_unlive(a, p, blk[0], blk[1]);
+    blk[1] |= LIVE_BLOCK_FREED; /* kept for the error kind of a later free */
+    return 0;
+}
+
+/* Size of a freed (not reallocated) block at addr, if any. */
+static int live_freed_size(const struct live_proc *p, uint64_t addr, uint64_t *size)
+{
+    const uint64_t *blk = live_map_ref(&p->blocks, addr);
+    if (!blk || !(blk[1] & LIVE_BLOCK_FREED)) return 0;
+    if (size) *size = blk[0];
+    return 1;
 }
 
 static const char *live_error_kind(const struct live_proc *p, const struct mt_rec_error *r)
 {
-    int freed = live_map_get(&p->freed, r->addr, NULL, NULL);
+    int freed = live_freed_size(p, r->addr, NULL);
     switch (r->kind) {
     case MT_ERR_NOT_LIVE: return freed ? "double_free" : "invalid_free";
     case MT_ERR_MISMATCH: return "mismatched_free";
@@ -337,7 +362,7 @@ static void live_on_error(struct live_agg *a, struct live_proc *p, const struct 
         a->n_errs++;
     }
     uint64_t size = r->alloc_size;
-    if (r->kind != MT_ERR_MISMATCH) live_map_get(&p->freed, r->addr, &size, NULL);
+    if (r->kind != MT_ERR_MISMATCH) live_freed_size(p, r->addr, &size);
     a->errs[idx] = (struct live_err){
         .t_ns = live_rel(a, r->c.t_ns), .pid = p->pid, .gen = p->gen, .tid = r->tid,
         .stack_id = r->stack_id, .addr = r->addr, .size = size, .kind = live_error_kind(p, r),
@@ -351,10 +376,10 @@ static void live_on_leak(struct live_proc *p, const struct mt_rec_leak *r)
     const struct mt_leak_entry *e = (const struct mt_leak_entry *)(r + 1);
     for (uint32_t i = 0; i < r->n; i++) {
         if (e[i].cls != MT_LEAK_DEFINITE && e[i].cls != MT_LEAK_INDIRECT) continue;
-        uint64_t size, cell;
-        if (!live_map_get(&p->blocks, e[i].addr, &size, &cell)) continue;
-        p->cells[cell].leak_bytes += size;
-        p->cells[cell].leak_blocks++;
+        const uint64_t *blk = live_map_ref(&p->blocks, e[i].addr);
+        if (!blk || (blk[1] & LIVE_BLOCK_FREED)) continue;
+        p->cells[blk[1]].leak_bytes += blk[0];
+        p->cells[blk[1]].leak_blocks++;
     }
 }
 
@@ -393,19 +418,19 @@ static int live_apply_collector(struct live_agg *a, const struct mt_rec_hdr *h)
         const struct mt_rec_proc_end *r = (const void *)h;
         struct live_proc *p = live_proc_get(a, r->pid, r->gen);
         if (!p) return -ENOMEM;
+        int rc = live_order_flush(a, p); /* what the image still held, in order */
+        if (rc) return rc;
         p->ended = 1;
         live_hist_note(a, live_rel(a, r->t_ns));
     }
     return 0;
 }
 
-/* Applies one record in order (note 1). Design: a dispatch switch. */
-static int live_apply(struct live_agg *a, const struct trace_event *ev)
+/* Applies one ring record in order (note 1). Design: a dispatch switch. */
+int live_apply_rec(struct live_agg *a, struct live_proc *p, uint32_t ring,
+                   const struct mt_rec_hdr *h)
 {
-    const struct mt_rec_hdr *h = ev->rec;
-    if (ev->ring == MT_RING_COLLECTOR) return live_apply_collector(a, h);
-    struct live_proc *p = live_proc_get(a, ev->pid, ev->gen);
-    if (!p) return -ENOMEM;
+    (void)ring;
     live_rel(a, ((const struct mt_rec_common *)h)->t_ns);
     switch (h->kind) {
     case MT_REC_PROCESS: return live_on_process(a, p, (const void *)h);
@@ -425,27 +450,12 @@ static int live_apply(struct live_agg *a, const struct trace_event *ev)
     }
 }
 
-static void live_drain(struct live_agg *a)
-{
-    struct trace_event ev;
-    while (trace_reorder_pop(a->ro, &ev) == 1) {
-        if (a->status) continue; /* keep popping: records are borrowed */
-        int rc = live_apply(a, &ev);
-        if (rc) a->status = rc;
-    }
-}
-
 /* ------------------------------------------------------------ exported */
 
 struct live_agg *live_agg_create(uint64_t start_mono_ns)
 {
     struct live_agg *a = calloc(1, sizeof *a);
     if (!a) return NULL;
-    a->ro = trace_reorder_create();
-    if (!a->ro) {
-        free(a);
-        return NULL;
-    }
     pthread_mutex_init(&a->mu, NULL);
     pthread_mutex_init(&a->snap_mu, NULL);
     pthread_cond_init(&a->ready_cv, NULL);
@@ -460,7 +470,6 @@ void live_agg_destroy(struct live_agg *a)
 {
     if (!a) return;
     live_sym_free(a);
-    trace_reorder_destroy(a->ro);
     while (a->procs) {
         struct live_proc *p = a->procs;
         a->procs = p->next;
@@ -479,6 +488,11 @@ size_t live_agg_feed_locked(struct live_agg *a, uint32_t pid, uint32_t gen, uint
 {
     const char *b = records;
     size_t n = 0;
+    struct live_proc *p = NULL; /* one image per ring block: looked up once */
+    if (ring != MT_RING_COLLECTOR && !(p = live_proc_get(a, pid, gen))) {
+        a->status = -ENOMEM;
+        return 0;
+    }
     for (size_t off = 0; off + sizeof(struct mt_rec_hdr) <= len && !a->status;) {
         const struct mt_rec_hdr *h = (const void *)(b + off);
         if (trace_rec_validate(h, len - off)) {
@@ -488,11 +502,9 @@ size_t live_agg_feed_locked(struct live_agg *a, uint32_t pid, uint32_t gen, uint
         off += h->len;
         if (h->kind == MT_REC_PAD) continue;
         n++;
-        struct mt_errbuf eb;
-        int rc = trace_reorder_push(a->ro, pid, gen, ring, h, &eb);
+        int rc = p ? live_order_push(a, p, ring, h) : live_apply_collector(a, h);
         if (rc == -ENOMEM) a->status = rc;
         else if (rc) a->n_bad_blocks++;
-        live_drain(a); /* pop now: h is only borrowed */
     }
     return n;
 }
@@ -532,9 +544,11 @@ void live_agg_finish(struct live_agg *a)
         return;
     }
     a->w = NULL;
-    if (trace_reorder_finish(a->ro) == -ENOMEM && !a->status) a->status = -ENOMEM;
-    live_drain(a);
-    for (struct live_proc *p = a->procs; p; p = p->next) p->ended = 1;
+    for (struct live_proc *p = a->procs; p; p = p->next) {
+        int rc = live_order_flush(a, p);
+        if (rc && !a->status) a->status = rc;
+        p->ended = 1;
+    }
     live_hist_note(a, a->last_ns);
     pthread_cond_broadcast(&a->ready_cv);
     pthread_mutex_unlock(&a->mu);

@@ -4,7 +4,9 @@
  * live_agg.c fills them from records (collector thread, under agg->mu);
  * live_sym.c symbolizes stacks for display (snapshot thread, under
  * agg->snap_mu, taking agg->mu only to copy); live_snap.c copies them into
- * a struct live_snap; live_map.c is the hash map they all use.
+ * a struct live_snap; live_map.c is the hash map they all use;
+ * live_order.c restores seq order; live_lazy.c catches an idle aggregator
+ * up from the trace.
  * Docs: docs/tui.md ("Live aggregation").
  *
  * SPDX-License-Identifier: MIT
@@ -36,11 +38,38 @@ int live_map_get(const struct live_map *m, uint64_t key, uint64_t *v0, uint64_t 
 int live_map_put(struct live_map *m, uint64_t key, uint64_t v0, uint64_t v1);
 /* 1 and the values (pointers may be NULL) if removed, else 0. */
 int live_map_del(struct live_map *m, uint64_t key, uint64_t *v0, uint64_t *v1);
+/* The two values of key, to read or update in place, or NULL if absent.
+ * Valid until the next put/upsert/del. */
+uint64_t *live_map_ref(const struct live_map *m, uint64_t key);
+/* The two values of key, inserted (zeroed, *created = 1) if absent: one
+ * probe sequence instead of get + put. NULL when out of memory. */
+uint64_t *live_map_upsert(struct live_map *m, uint64_t key, int *created);
 
 /* Grows *arr (elements of elem bytes) to hold need. 0 or -ENOMEM. */
 int live_reserve(void **arr, size_t *cap, size_t need, size_t elem);
 
+/* ------------------------------------------------------------ order */
+
+#define LIVE_SLOT_BYTES 64u /* sizeof(struct mt_rec_alloc): ALLOC, FREE, ERROR fit */
+
+/* One record held back by the reorder window (live_order.c). */
+struct live_slot {
+    struct mt_rec_hdr *rec; /* NULL: empty; else inl, or an owned copy if larger */
+    uint32_t ring;          /* ring of the block it came in */
+    uint64_t inl[LIVE_SLOT_BYTES / 8];
+};
+
+/* A process image's reorder window: records wait here for earlier seqs. */
+struct live_order {
+    uint64_t next_seq;      /* seq to apply next */
+    struct live_slot *win;  /* owned, cap slots, indexed seq & (cap - 1) */
+    uint64_t cap;           /* 0 or a power of two */
+    uint64_t n_held;        /* occupied slots */
+};
+
 /* ------------------------------------------------------------ tables */
+
+#define LIVE_BLOCK_FREED (1ull << 63) /* in blocks' second value: freed since */
 
 /* Figures of one (site, allocating thread) of one process: the unit that
  * snapshots sum per site, filtered by thread. */
@@ -85,8 +114,11 @@ struct live_proc {
     int ended;
     uint64_t live_bytes, live_blocks, peak_bytes, rss;
     uint64_t n_allocs, n_frees, alloc_bytes, n_errors;
-    struct live_map blocks;   /* addr -> (size, cell) */
-    struct live_map freed;    /* addr -> (size, cell) of a freed block: error kinds */
+    struct live_order ord;    /* reorder window (live_order.c) */
+    struct live_map blocks;   /* addr -> (size, cell | LIVE_BLOCK_FREED once freed:
+                                 error kinds) */
+    uint32_t last_tid;        /* thread lookup cache: a block is one thread's */
+    size_t last_thread;       /* index of last_tid in threads, if n_threads */
     struct live_map cell_of;  /* stack_id << 32 | tid -> (cell index, -) */
     struct live_cell *cells;  size_t n_cells, cap_cells;
     struct live_thread *threads; size_t n_threads, cap_threads;
@@ -106,7 +138,6 @@ struct live_err {
     char *at;          /* owned, symbolized lazily */
 };
 
-struct trace_reorder;
 struct sym_ctx;
 
 /* Lazy mode (live_lazy.c). Only the collector thread moves IDLE ->
@@ -127,9 +158,9 @@ struct live_agg {
     pthread_cond_t ready_cv;   /* broadcast when ACTIVE or finished (mu) */
     pthread_mutex_t mu;        /* guards everything below but snap_mu's */
     pthread_mutex_t snap_mu;   /* one snapshot builder at a time: sym */
-    struct trace_reorder *ro;  /* owned */
     int status;                /* first fatal error */
-    uint64_t n_bad_blocks;
+    uint64_t n_bad_blocks;     /* records or blocks skipped as corrupt */
+    uint64_t n_holes;          /* seqs never seen at an image's end */
     uint64_t start_ns, last_ns;
     int have_start, finished;
     char command[256];
@@ -151,6 +182,21 @@ struct live_agg {
  * number of records taken from the block. */
 size_t live_agg_feed_locked(struct live_agg *a, uint32_t pid, uint32_t gen, uint32_t ring,
                             const void *records, size_t len);
+
+/* Applies one ring record of p in seq order (a dispatch on its kind). 0,
+ * -ENOMEM. */
+int live_apply_rec(struct live_agg *a, struct live_proc *p, uint32_t ring,
+                   const struct mt_rec_hdr *h);
+
+/* live_order.c — caller holds mu. */
+/* Takes one ring record of p: applies it and the held run after it when
+ * its seq is next, else holds a copy. 0, -ENOMEM or MT_ECORRUPT (record
+ * skipped). */
+int live_order_push(struct live_agg *a, struct live_proc *p, uint32_t ring,
+                    const struct mt_rec_hdr *h);
+/* p's image ended: applies everything held, in seq order, over holes. */
+int live_order_flush(struct live_agg *a, struct live_proc *p);
+void live_order_fini(struct live_order *o);
 
 /* live_lazy.c — collector thread (or finish), mu NOT held. Brings an
  * aggregator in LIVE_ST_WANTED up to date from the trace and makes it

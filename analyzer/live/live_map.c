@@ -114,6 +114,28 @@ int live_map_del(struct live_map *m, uint64_t key, uint64_t *v0, uint64_t *v1)
     return 1;
 }
 
+uint64_t *live_map_ref(const struct live_map *m, uint64_t key)
+{
+    size_t i = live_map_find(m, key);
+    return i == SIZE_MAX ? NULL : &m->vals[2 * i];
+}
+
+uint64_t *live_map_upsert(struct live_map *m, uint64_t key, int *created)
+{
+    if ((m->n + 1) * 2 > m->cap && live_map_grow(m)) return NULL;
+    size_t i = live_map_slot(key, m->cap);
+    for (; m->keys[i] != LIVE_MAP_EMPTY; i = (i + 1) & (m->cap - 1))
+        if (m->keys[i] == key) {
+            *created = 0;
+            return &m->vals[2 * i];
+        }
+    m->keys[i] = key;
+    m->n++;
+    m->vals[2 * i] = m->vals[2 * i + 1] = 0;
+    *created = 1;
+    return &m->vals[2 * i];
+}
+
 int live_reserve(void **arr, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap) return 0;

@@ -10,6 +10,8 @@
 # the same time. Run 2 wraps the target in bash, which holds the session
 # open after the target exited, so the target's final figures (exit scan
 # included) can be read over the socket and compared with the database.
+# Run 3 does the same with 4 threads churning addresses (an_churn), so the
+# catch-up ends with records of other rings still to come.
 # The target is paced through files, never by time. Issue #6.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tui_common.bash"
@@ -81,4 +83,25 @@ assert_eq "$row" "$(jq -r "$sel | [.live_bytes, .n_allocs, .n_frees, .n_errors, 
   "final figures: database vs live (live, allocs, frees, errors, peak)"
 assert_eq 128 "$(jq '[.sites[] | select(.location | startswith("leak_site"))][0].leak_bytes' "$T/w3.json")" \
   "leaked at leak_site (exit scan)"
+
+# ---- run 3: 4 threads churning addresses, attached at whatever moment the
+# first `top` lands (catch-up with records still in the rings): the final
+# figures must be exact all the same
+mkdir "$T/ph3" && mkfifo "$T/ph3/hold"
+"$MT" run -o "$T/c.mtrace" -- bash -c '"$0" 200000 && read -r _ <"$1/hold"' \
+  "$TGT/an_churn" "$T/ph3" >"$T/run3.out" 2>&1 &
+mtpid=$!
+sel='.processes[] | select(.exe | endswith("/an_churn"))'
+for i in $(seq 600); do
+  "$MT" top --json "$mtpid" >"$T/c.json" 2>/dev/null &&
+    [ "$(jq "$sel | .ended" "$T/c.json")" = 1 ] && break
+  sleep 0.1
+done
+assert_eq 1 "$(jq "$sel | .ended" "$T/c.json")" "an_churn ended"
+echo >"$T/ph3/hold"
+wait "$mtpid" || fail "run 3 failed: $(cat "$T/run3.out")"
+row=$(sql "$T/c.db" "SELECT end_live_bytes, n_allocs, n_frees, n_errors, peak_heap_bytes
+                     FROM processes WHERE exe LIKE '%/an_churn'")
+assert_eq "$row" "$(jq -r "$sel | [.live_bytes, .n_allocs, .n_frees, .n_errors, .peak_bytes] | join(\"|\")" "$T/c.json")" \
+  "an_churn: database vs live (live, allocs, frees, errors, peak)"
 pass

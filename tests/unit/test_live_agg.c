@@ -98,6 +98,7 @@ static void test_live_agg_free_before_its_alloc_is_ordered(void **state)
     assert_int_equal(back.live_bytes, 30);
     assert_int_equal(back.n_sites, 1);
     assert_string_equal(back.errors[0].kind, "double_free");
+    live_snap_free(&back);
     assert_int_not_equal(live_snap_decode(wire, len / 2, &back), 0); /* cut short */
     free(wire);
     live_snap_free(&back);
@@ -107,9 +108,10 @@ static void test_live_agg_free_before_its_alloc_is_ordered(void **state)
 
 /* ------------------------------------------------------------ lazy mode */
 
-/* Blocks as a collector may drain them: ring 1's free of seq 5 comes
- * before ring 0's alloc of seq 4, so a catch-up after block 2 ends with
- * a held record waiting for a seq still "in the ring". */
+/* Blocks as a collector may drain them: ring 1's stack and free come
+ * before ring 0's process and alloc, and ring 1's free of seq 5 before
+ * ring 0's alloc of seq 4, so a catch-up after block 0 or 2 ends with
+ * held records waiting for a seq still "in the ring". */
 struct lazy_blk {
     uint32_t ring;
     uint8_t bytes[256];
@@ -145,14 +147,14 @@ static void lazy_free(struct lazy_blk *b, uint64_t seq, uint64_t addr)
 static void lazy_blocks(void)
 {
     memset(blks, 0, sizeof blks);
-    struct mt_rec_process *p = lazy_rec(&blks[0], MT_REC_PROCESS, sizeof *p + 8, 0);
+    blks[0].ring = 1; /* drained first: a stack too large for a slot waits */
+    struct mt_rec_stack *st = lazy_rec(&blks[0], MT_REC_STACK, sizeof *st + 8 * 8, 1);
+    st->stack_id = 1, st->n_frames = 8;
+    lazy_free(&blks[0], 3, 0x1000);
+    struct mt_rec_process *p = lazy_rec(&blks[1], MT_REC_PROCESS, sizeof *p + 8, 0);
     p->pid = 100, p->exe_len = 2;
     memcpy(p + 1, "x", 2);
-    struct mt_rec_stack *st = lazy_rec(&blks[0], MT_REC_STACK, sizeof *st, 1);
-    st->stack_id = 1;
-    lazy_alloc(&blks[0], 2, 0x1000, 100);
-    blks[1].ring = 1;
-    lazy_free(&blks[1], 3, 0x1000);
+    lazy_alloc(&blks[1], 2, 0x1000, 100);
     blks[2].ring = 1;
     lazy_free(&blks[2], 5, 0x1000); /* before seq 4: held back */
     struct mt_rec_error *e = lazy_rec(&blks[2], MT_REC_ERROR, sizeof *e, 6);
