@@ -45,8 +45,10 @@ struct collect_opts {
     void *warn_ctx;
     /* Optional: sees every block as the collector writes it to the trace
      * (ring bytes and its own records), on the collector thread, e.g.
-     * live_agg_feed for `run --live`. records is borrowed for
-     * the call. May be NULL. */
+     * live_agg_on_block for `memtrace run`. records is borrowed for
+     * the call. May be NULL. Contract kept for live_lazy.c: every block
+     * written to w passes here exactly once, right before or right after
+     * its trace_writer_block(), and the hook may flush w itself. */
     void (*on_block)(void *ctx, uint32_t pid, uint32_t gen, uint32_t ring, const void *records,
                      size_t len);
     void *block_ctx;
