@@ -178,6 +178,7 @@ void hook_alloc_done(void *p, size_t size, uint8_t family, uint8_t api, uint16_t
     tls_state.guard++;
     hook_mallinfo_check();
     uint32_t stack_id = stack_capture();
+    ring_seq_prefetch(); /* overlaps the live table's miss */
     live_insert((uint64_t)p, size, stack_id, family, 0);
     hook_write_alloc(p, size, stack_id, family, api, flags);
     tls_state.guard--;
@@ -192,6 +193,7 @@ int hook_free_begin(void *p, uint8_t family, uint8_t api)
     struct live_block b;
     tls_state.guard++;
     hook_mallinfo_check();
+    ring_seq_prefetch(); /* overlaps the live table's miss */
     int st = live_remove((uint64_t)p, &b);
     if (st == 0) {
         hook_write_error(MT_ERR_NOT_LIVE, p, stack_capture(), family, api, NULL);

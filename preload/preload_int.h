@@ -110,6 +110,20 @@ void ring_degrade(uint32_t bit);
 /* CLOCK_MONOTONIC in ns. */
 uint64_t ring_now_ns(void);
 
+extern int ring_prefetchw_ok; /* the CPU has PREFETCHW (checked at attach) */
+
+/* Starts moving the seq counter's cache line to this core for writing, so
+ * that the one atomic RMW of the next ring_reserve() finds it here instead
+ * of stalling on the other core's copy (the counter is every thread's,
+ * the largest single cost of the hot path with 2+ threads; see
+ * docs/performance.md). Call it ahead of a cache miss of our own (live
+ * table) so that both transfers overlap. A hint: never faults. */
+static inline void ring_seq_prefetch(void)
+{
+    if (ring_prefetchw_ok)
+        __asm__ volatile("prefetchw %0" ::"m"(*(const char *)&ring_proc.file->seq_next));
+}
+
 /* Reserves len bytes in this thread's ring and stamps seq and t_ns. The
  * caller fills the payload and calls ring_commit() before any other ring
  * call on this thread. may_drop: lossy mode may drop this record. Returns

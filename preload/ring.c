@@ -28,6 +28,7 @@
  */
 #include "preload_int.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -48,6 +49,7 @@
 
 __thread struct tls_state tls_state MT_TLS = {.ring_idx = -1};
 struct ring_proc ring_proc;
+int ring_prefetchw_ok;
 
 static struct {
     pthread_key_t key;          /* destructor releases the ring at thread exit */
@@ -270,6 +272,9 @@ void ring_attach(void *base, uint64_t size, int lossy)
     ring_proc.ring_bytes = f->ring_bytes;
     ring_proc.collector_pid = f->collector_pid;
     ring_proc.lossy = lossy;
+    unsigned eax, ebx, ecx = 0, edx;
+    /* CPUID 0x80000001 ECX bit 8: PRFCHW (ring_seq_prefetch) */
+    if (__get_cpuid(0x80000001u, &eax, &ebx, &ecx, &edx)) ring_prefetchw_ok = (ecx >> 8) & 1;
     atomic_fetch_add_explicit(&ring_proc.epoch, 1, memory_order_release);
     atomic_store_explicit(&ring_proc.tracing, 1, memory_order_release);
 }
