@@ -274,11 +274,11 @@ static int check_record(const struct check_opts *o, const char *trace)
 {
     int n = 0;
     while (o->prog_argv[n]) n++;
-    char **av = calloc((size_t)n + 10, sizeof *av);
+    char **av = calloc((size_t)n + 12, sizeof *av); /* 10 fixed + args + NULL */
     if (!av) return cli_error(CLI_EXIT_ERROR, "check", "out of memory");
     int k = 0;
     av[k++] = "memtrace", av[k++] = "run", av[k++] = "-o", av[k++] = (char *)trace;
-    av[k++] = "--free-stacks", av[k++] = "--no-analyze";
+    av[k++] = "--free-stacks", av[k++] = "--no-analyze", av[k++] = "--quiet";
     if (o->depth) av[k++] = "--depth", av[k++] = (char *)o->depth;
     av[k++] = "--";
     for (int i = 0; i < n; i++) av[k++] = o->prog_argv[i];

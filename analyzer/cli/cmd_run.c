@@ -65,6 +65,7 @@ struct run_opts {
     uint32_t period_us;
     const char *program_output; /* --program-output, NULL: inherit */
     int live, no_live;        /* --live: the view; --no-live: no aggregator/socket */
+    int quiet;                /* --quiet: no "trace:" line (check runs us this way) */
     char **prog_argv;         /* borrowed from argv */
     int n_opts;               /* argv[0 .. n_opts) are memtrace's: the verb and options */
 };
@@ -85,6 +86,7 @@ static void run_usage(FILE *f)
             "  --sample-period MS      RSS and mallinfo sample period (default 10)\n"
             "  --program-output FILE   send the program's stdout and stderr to FILE\n"
             "  --no-analyze            only record; print the trace path\n"
+            "  --quiet                 with --no-analyze: do not print the trace path\n"
             "  --live                  show the live view while the program runs (its\n"
             "                          output goes to --program-output, default <trace>.out)\n"
             "  --no-live               no snapshot socket (memtrace top cannot attach)\n"
@@ -108,7 +110,7 @@ static int run_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 static int run_parse(int argc, char **argv, struct run_opts *o)
 {
     enum { RUN_OPT_DEPTH = 256, RUN_OPT_LOSSY, RUN_OPT_FREE, RUN_OPT_NOFOLLOW, RUN_OPT_PERIOD,
-           RUN_OPT_POUT, RUN_OPT_NOAN, RUN_OPT_HELP, RUN_OPT_ANALYZE, RUN_OPT_LIVE, RUN_OPT_NOLIVE };
+           RUN_OPT_POUT, RUN_OPT_NOAN, RUN_OPT_HELP, RUN_OPT_ANALYZE, RUN_OPT_LIVE, RUN_OPT_NOLIVE, RUN_OPT_QUIET };
     static const struct option longs[] = {
         {"depth", required_argument, 0, RUN_OPT_DEPTH}, {"lossy", no_argument, 0, RUN_OPT_LOSSY},
         {"free-stacks", no_argument, 0, RUN_OPT_FREE}, {"no-follow-fork", no_argument, 0, RUN_OPT_NOFOLLOW},
@@ -116,6 +118,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
         {"program-output", required_argument, 0, RUN_OPT_POUT},
         {"no-analyze", no_argument, 0, RUN_OPT_NOAN}, {"help", no_argument, 0, RUN_OPT_HELP},
         {"live", no_argument, 0, RUN_OPT_LIVE}, {"no-live", no_argument, 0, RUN_OPT_NOLIVE},
+        {"quiet", no_argument, 0, RUN_OPT_QUIET},
         /* analysis options: left in argv for analyze_after_run (cmd_analyze.c) */
         {"db", required_argument, 0, RUN_OPT_ANALYZE},
         {"debug-path", required_argument, 0, RUN_OPT_ANALYZE},
@@ -147,6 +150,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
             break;
         case RUN_OPT_POUT: o->program_output = optarg; break;
         case RUN_OPT_NOAN: o->no_analyze = 1; break;
+        case RUN_OPT_QUIET: o->quiet = 1; break;
         case RUN_OPT_LIVE: o->live = 1; break;
         case RUN_OPT_NOLIVE: o->no_live = 1; break;
         case RUN_OPT_ANALYZE: break;
@@ -481,7 +485,7 @@ static int run_record(const struct run_opts *o, const char *prog, const char *pr
     if (rc) return cli_error(CLI_EXIT_ERROR, "run", "%s: %s", s.trace, mt_strerror(rc));
     code = run_exit_code(status);
     if (o->no_analyze || !analyze_after_run) {
-        fprintf(stderr, "trace: %s\n", s.trace);
+        if (!o->quiet) fprintf(stderr, "trace: %s\n", s.trace);
         return code;
     }
     int arc = analyze_after_run(s.trace, o->n_opts, argv); /* memtrace's options only */
