@@ -17,6 +17,12 @@
  *   3. The timeline interval of a process advances on its own events and
  *      samples; heap figures of an interval are those before the first
  *      event of the next one, i.e. exact at the interval's end.
+ *   4. Three threads: the feed reads the trace (an_feed.c), this thread
+ *      analyzes and writes every table but one, and the writer inserts
+ *      the allocations rows (an_writer.c). Costs per stage and why:
+ *      docs/performance.md, "Analysis".
+ *   5. A forked child's records can precede its parent's; they wait in
+ *      an_hold.c until the parent defined the stacks the child inherits.
  *
  * SPDX-License-Identifier: MIT
  */
