@@ -277,7 +277,8 @@ static int live_on_stack(struct live_proc *p, const struct mt_rec_stack *r)
     if (live_reserve((void **)&p->frames, &p->cap_frames, p->n_frames + r->n_frames,
                      sizeof *p->frames))
         return -ENOMEM;
-    memcpy(p->frames + p->n_frames, r + 1, r->n_frames * sizeof *p->frames);
+    if (r->n_frames) /* an empty stack: p->frames may still be NULL */
+        memcpy(p->frames + p->n_frames, r + 1, r->n_frames * sizeof *p->frames);
     struct live_stack *s = &p->stacks[id];
     s->off = (uint32_t)p->n_frames;
     s->n = r->n_frames;

@@ -130,7 +130,8 @@ static int live_snap_procs(struct live_agg *a, const struct live_req *q, struct 
             memcpy(r->name, t->name, sizeof r->name);
         }
     }
-    qsort(s->sites, s->n_sites, sizeof *s->sites, live_site_cmp);
+    if (s->n_sites) /* else sites may be NULL, which qsort must not see */
+        qsort(s->sites, s->n_sites, sizeof *s->sites, live_site_cmp);
     if (s->n_sites > LIVE_SNAP_MAX_SITES) s->n_sites = LIVE_SNAP_MAX_SITES;
     return 0;
 }
@@ -182,7 +183,8 @@ static int live_snap_copy(struct live_agg *a, const struct live_req *q, uint64_t
     live_snap_rates(a, s);
     s->hist = calloc(a->n_hist + 1, sizeof *s->hist);
     if (!s->hist) return -ENOMEM;
-    memcpy(s->hist, a->hist, a->n_hist * sizeof *s->hist);
+    if (a->n_hist) /* else a->hist may be NULL */
+        memcpy(s->hist, a->hist, a->n_hist * sizeof *s->hist);
     s->n_hist = a->n_hist;
     int rc = live_snap_procs(a, q, s);
     return rc ? rc : live_snap_errors(a, q, s);
@@ -221,7 +223,7 @@ struct live_wbuf {
 
 static void live_w(struct live_wbuf *w, const void *src, size_t n)
 {
-    if (w->err) return;
+    if (w->err || n == 0) return; /* memcpy must not see a NULL buffer */
     if (live_reserve((void **)&w->p, &w->cap, w->len + n, 1)) {
         w->err = -ENOMEM;
         return;
@@ -250,6 +252,7 @@ struct live_rbuf {
 
 static void live_r(struct live_rbuf *r, void *dst, size_t n)
 {
+    if (n == 0) return; /* dst may be NULL: an empty array */
     if (r->err || r->len - r->off < n) {
         r->err = MT_ECORRUPT;
         memset(dst, 0, n);

@@ -114,7 +114,7 @@ static void test_live_agg_free_before_its_alloc_is_ordered(void **state)
  * held records waiting for a seq still "in the ring". */
 struct lazy_blk {
     uint32_t ring;
-    uint8_t bytes[256];
+    _Alignas(8) uint8_t bytes[256]; /* records are 8-byte aligned, as in a ring */
     size_t len;
     size_t n_recs;
 };
