@@ -494,7 +494,9 @@ INSERT INTO meta (key, value) VALUES ('schema_version', '1');
 -- Everything below runs after the tables are filled (db.c splits the file
 -- at the line above): one sort per index instead of random B-tree updates
 -- for every row keeps the load fast and its memory flat.
-CREATE INDEX allocations_site ON allocations (stack_id);
-CREATE INDEX allocations_addr ON allocations (proc_id, addr);
+-- allocations deliberately has no secondary index: building two over 4 M
+-- rows cost more than inserting them (docs/performance.md, "Analysis"), and
+-- memtrace's own readers scan it once. docs/schema.md shows the ones to add
+-- by hand for repeated ad-hoc queries.
 CREATE INDEX histograms_site ON histograms (stack_id, kind);
 CREATE INDEX frames_function ON frames (function);
