@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "cli/cli.h"
+#include "db/db.h"
 #include "memtrace/error.h"
 #include "report/report.h"
 #include "tui_int.h"
@@ -74,6 +75,14 @@ static int tui_db_prepare(struct tui_db *d, const char *sql, sqlite3_stmt **s)
     return sqlite3_prepare_v2(d->db, sql, -1, s, NULL) == SQLITE_OK ? 0 : MT_ESQLITE;
 }
 
+/* Finalizes s. A step that failed (a corrupt page, an I/O error) makes
+ * the result MT_ESQLITE: a damaged database is an error, never a silently
+ * shorter list. Returns rc otherwise. */
+static int tui_db_finish(sqlite3_stmt *s, int rc)
+{
+    return sqlite3_finalize(s) != SQLITE_OK && rc == 0 ? MT_ESQLITE : rc;
+}
+
 static int64_t tui_db_proc_id(const struct tui_db *d, uint32_t pid, uint32_t gen)
 {
     for (size_t i = 0; i < d->n_procs; i++)
@@ -117,8 +126,7 @@ static int tui_db_load_session(struct tui_db *d)
                                                (uint32_t)sqlite3_column_int(s, 1),
                                                (uint32_t)sqlite3_column_int(s, 2)};
     }
-    sqlite3_finalize(s);
-    return 0;
+    return tui_db_finish(s, 0);
 }
 
 /* "function file:line", after "[pool:<name>] " for a pool's chunks (the
@@ -166,12 +174,13 @@ static int tui_db_load_stacks(struct tui_db *d)
             d->n_stacks = n;
         }
         tui_db_label(s, label, sizeof label, tui_db_text(s, 7));
+        free(d->stacks[id].label); /* an id twice: only in a damaged database */
+        free(d->stacks[id].search);
         d->stacks[id].label = strdup(id ? label : "(no stack)");
         d->stacks[id].search = tui_db_dup(s, 6);
         if (!d->stacks[id].label || !d->stacks[id].search) rc = -ENOMEM;
     }
-    sqlite3_finalize(s);
-    return rc;
+    return tui_db_finish(s, rc);
 }
 
 /* ------------------------------------------------------------ snapshot */
@@ -228,8 +237,7 @@ static int tui_db_sites(struct tui_db *d, const struct live_req *q, int64_t proc
         out->n_allocs += r->n_allocs, out->n_frees += r->n_frees;
         out->alloc_bytes += r->alloc_bytes;
     }
-    sqlite3_finalize(s);
-    return rc;
+    return tui_db_finish(s, rc);
 }
 
 static int tui_db_errors(struct tui_db *d, const struct live_req *q, int64_t proc_id,
@@ -265,8 +273,7 @@ static int tui_db_errors(struct tui_db *d, const struct live_req *q, int64_t pro
         snprintf(e->api, sizeof e->api, "%s", tui_db_text(s, 6) ? tui_db_text(s, 6) : "?");
         e->at = strdup(id < d->n_stacks && d->stacks[id].label ? d->stacks[id].label : "?");
     }
-    sqlite3_finalize(s);
-    return rc;
+    return tui_db_finish(s, rc);
 }
 
 /* Chart: the timeline of the scope, and the RSS at the cursor. */
@@ -297,8 +304,7 @@ static int tui_db_hist(struct tui_db *d, int64_t proc_id, struct live_snap *out)
         out->hist[out->n_hist++] = (struct live_hist_point){tui_db_u64(s, 0), tui_db_u64(s, 1), rss};
         if (tui_db_u64(s, 0) <= out->cursor_ns) out->rss_bytes = rss;
     }
-    sqlite3_finalize(s);
-    return rc;
+    return tui_db_finish(s, rc);
 }
 
 static int tui_db_procs(struct tui_db *d, struct live_snap *out)
@@ -318,8 +324,7 @@ static int tui_db_procs(struct tui_db *d, struct live_snap *out)
             .n_errors = tui_db_u64(s, 7), .exe = tui_db_dup(s, 8), .live_bytes = tui_db_u64(s, 9),
         };
     }
-    sqlite3_finalize(s);
-    return rc;
+    return tui_db_finish(s, rc);
 }
 
 static int tui_db_threads(struct tui_db *d, int64_t proc_id, struct live_snap *out)
@@ -349,8 +354,7 @@ static int tui_db_threads(struct tui_db *d, int64_t proc_id, struct live_snap *o
                                       .alloc_bytes = tui_db_u64(s, 4), .n_frees = tui_db_u64(s, 5)};
         snprintf(t->name, sizeof t->name, "%s", tui_db_text(s, 2) ? tui_db_text(s, 2) : "");
     }
-    sqlite3_finalize(s);
-    return rc;
+    return tui_db_finish(s, rc);
 }
 
 /* Live bytes first, as the aggregator's snapshots (and --json) are. */
@@ -376,7 +380,8 @@ static int tui_db_snapshot(void *ctx, const struct live_req *q, struct live_snap
     int64_t proc_id = q->pid ? tui_db_proc_id(d, q->pid, q->gen) : -1;
     if (q->pid && proc_id < 0) proc_id = 0; /* unknown process: nothing matches */
     int rc = tui_db_sites(d, q, proc_id, out);
-    if (!rc) qsort(out->sites, out->n_sites, sizeof *out->sites, tui_db_site_cmp);
+    if (!rc && out->n_sites) /* sites is NULL when there are none */
+        qsort(out->sites, out->n_sites, sizeof *out->sites, tui_db_site_cmp);
     if (!rc) rc = tui_db_errors(d, q, proc_id, out);
     /* one process: its own timeline has the per-interval maximum */
     if (!rc) rc = tui_db_hist(d, proc_id < 0 && d->n_procs == 1 ? d->procs[0].proc_id : proc_id, out);
@@ -410,7 +415,7 @@ static int tui_db_stack(void *ctx, uint32_t pid, uint32_t gen, uint32_t stack_id
                  mb ? mb + 1 : mod ? mod : "?");
         rc = live_lines_add(out, line);
     }
-    sqlite3_finalize(s);
+    rc = tui_db_finish(s, rc);
     if (!rc && !out->n) rc = live_lines_add(out, "(no frames)");
     return rc;
 }
@@ -431,10 +436,7 @@ int tui_db_open(const char *path, struct tui_source *src, struct mt_errbuf *eb)
     struct tui_db *d = calloc(1, sizeof *d);
     if (!d) return -ENOMEM;
     int rc = 0;
-    if (sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        mt_errbuf_set(eb, "%s", d->db ? sqlite3_errmsg(d->db) : "cannot open");
-        rc = MT_ESQLITE;
-    }
+    rc = db_open_read(path, &d->db, eb); /* checks the schema version, as report does */
     if (!rc && (rc = tui_db_load_session(d)))
         mt_errbuf_set(eb, "not a memtrace database (%s)", sqlite3_errmsg(d->db));
     if (!rc && (rc = report_pool_sites(d->db, eb))) /* before the stacks: their labels */

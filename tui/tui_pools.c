@@ -52,7 +52,7 @@ int tui_markers_load(sqlite3 *db, struct tui_marker **out, size_t *n_out)
         snprintf(m[n].name, sizeof m[n].name, "%s", name ? (const char *)name : "?");
         n++;
     }
-    sqlite3_finalize(s);
+    if (sqlite3_finalize(s) != SQLITE_OK && !rc) rc = MT_ESQLITE; /* a failed step */
     if (rc) {
         free(m);
         return rc;
@@ -119,7 +119,7 @@ int tui_pools_lines(sqlite3 *db, int64_t proc_id, uint64_t cursor_ns, int have_a
         rc = tui_pools_row(s, exact, have_allocs, out);
         n++;
     }
-    sqlite3_finalize(s);
+    if (sqlite3_finalize(s) != SQLITE_OK && !rc) rc = MT_ESQLITE; /* a failed step */
     if (!rc && !n) rc = live_lines_add(out, "(no pool: the program did not use memtrace.h pools)");
     return rc;
 }

@@ -16,9 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "memtrace/error.h"
+#include "memtrace/trace_format.h"
 
 /* schema.sql's statements after this line run once the tables are full. */
 #define DB_POST_LOAD_MARK "-- ---- post-load"
@@ -122,24 +124,60 @@ void db_discard(struct db_writer *w)
     db_writer_free(w);
 }
 
+/* Why path cannot be a database, before SQLite gets to say something
+ * vaguer ("disk I/O error" for a directory, "file is not a database" for
+ * a trace). 0 when it may be one, else MT_ESQLITE with the reason in eb. */
+static int db_open_precheck(const char *path, struct mt_errbuf *eb)
+{
+    struct stat st;
+    char magic[sizeof MT_FILE_MAGIC - 1];
+    if (stat(path, &st) != 0) {
+        mt_errbuf_set(eb, "%s", strerror(errno));
+        return MT_ESQLITE;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        mt_errbuf_set(eb, "%s", strerror(EISDIR));
+        return MT_ESQLITE;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        mt_errbuf_set(eb, "%s", strerror(errno));
+        return MT_ESQLITE;
+    }
+    size_t n = fread(magic, 1, sizeof magic, f);
+    fclose(f);
+    if (n == sizeof magic && !memcmp(magic, MT_FILE_MAGIC, sizeof magic)) {
+        mt_errbuf_set(eb, "a memtrace trace, not a database (memtrace analyze makes one)");
+        return MT_ESCHEMA;
+    }
+    return 0;
+}
+
 int db_open_read(const char *path, sqlite3 **db, struct mt_errbuf *eb)
 {
     *db = NULL;
+    int rc = db_open_precheck(path, eb);
+    if (rc) return rc;
     if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        mt_errbuf_set(eb, "cannot open %s: %s", path, sqlite3_errmsg(*db));
+        mt_errbuf_set(eb, "cannot open: %s", sqlite3_errmsg(*db));
         sqlite3_close(*db);
         *db = NULL;
         return MT_ESQLITE;
     }
     sqlite3_stmt *q = NULL;
-    int version = -1;
+    int version = -1, step = SQLITE_ERROR;
     if (sqlite3_prepare_v2(*db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &q,
                            NULL) == SQLITE_OK &&
-        sqlite3_step(q) == SQLITE_ROW)
+        (step = sqlite3_step(q)) == SQLITE_ROW)
         version = sqlite3_column_int(q, 0);
+    if (version < 0) /* SQLite's reason: not a database, malformed, no meta table */
+        mt_errbuf_set(eb, "not a memtrace database (%s)",
+                      step == SQLITE_DONE ? "no schema_version" : sqlite3_errmsg(*db));
+    else if (version != DB_SCHEMA_VERSION)
+        mt_errbuf_set(eb, "memtrace database of schema version %d; this memtrace reads %d",
+                      version, DB_SCHEMA_VERSION);
     sqlite3_finalize(q);
     if (version != DB_SCHEMA_VERSION) {
-        mt_errbuf_set(eb, "%s is not a memtrace database (schema version %d)", path, version);
         sqlite3_close(*db);
         *db = NULL;
         return MT_ESCHEMA;
