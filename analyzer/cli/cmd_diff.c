@@ -156,6 +156,7 @@ int cli_cmd_diff(int argc, char **argv)
     rc_close = report_out_close(&out, rc == 0);
     sqlite3_close(db);
     if (rc) return cli_error(CLI_EXIT_ERROR, "diff", "%s", eb.msg[0] ? eb.msg : mt_strerror(rc));
-    if (rc_close) return cli_error(CLI_EXIT_ERROR, "diff", "%s: %s", a.out, mt_strerror(rc_close));
+    if (rc_close) return cli_error(CLI_EXIT_ERROR, "diff", "%s: %s",
+                                   a.out ? a.out : "stdout", mt_strerror(rc_close));
     return CLI_EXIT_OK;
 }

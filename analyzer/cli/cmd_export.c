@@ -136,6 +136,7 @@ int cli_cmd_export(int argc, char **argv)
     sqlite3_close(db);
     if (rc == MT_ENOTFOUND) return cli_error(CLI_EXIT_USAGE, "export", "%s", eb.msg);
     if (rc) return cli_error(CLI_EXIT_ERROR, "export", "%s: %s", a.db, eb.msg[0] ? eb.msg : mt_strerror(rc));
-    if (rc_close) return cli_error(CLI_EXIT_ERROR, "export", "%s: %s", a.out, mt_strerror(rc_close));
+    if (rc_close) return cli_error(CLI_EXIT_ERROR, "export", "%s: %s",
+                                   a.out ? a.out : "stdout", mt_strerror(rc_close));
     return CLI_EXIT_OK;
 }

@@ -10,6 +10,7 @@
  */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,7 @@ int cli_cmd_report(int argc, char **argv)
     int rc = cmd_report_parse(argc, argv, &a);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
     if ((rc = cmd_report_choose_format(&a))) return rc;
+    const char *out_name = a.out && strcmp(a.out, "-") ? a.out : "stdout";
     if (db_open_read(a.db, &db, &eb)) {
         sqlite3_close(db);
         return cli_error(CLI_EXIT_ERROR, "report", "%s: %s", a.db, eb.msg[0] ? eb.msg : "cannot open");
@@ -123,9 +125,13 @@ int cli_cmd_report(int argc, char **argv)
         return cli_error(CLI_EXIT_ERROR, "report", "%s: %s", a.out, mt_strerror(rc));
     }
     rc = report_write(db, out.f, &a.opts, &eb);
+    const char *where = rc == -EIO && ferror(out.f) ? out_name : a.db; /* whose fault */
     int rc_close = report_out_close(&out, rc == 0);
     sqlite3_close(db);
-    if (rc) return cli_error(CLI_EXIT_ERROR, "report", "%s: %s", a.db, eb.msg[0] ? eb.msg : mt_strerror(rc));
-    if (rc_close) return cli_error(CLI_EXIT_ERROR, "report", "%s: %s", a.out, mt_strerror(rc_close));
+    if (rc)
+        return cli_error(CLI_EXIT_ERROR, "report", "%s: %s", where,
+                         eb.msg[0] ? eb.msg : mt_strerror(rc));
+    if (rc_close)
+        return cli_error(CLI_EXIT_ERROR, "report", "%s: %s", out_name, mt_strerror(rc_close));
     return CLI_EXIT_OK;
 }

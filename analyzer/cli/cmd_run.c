@@ -234,7 +234,11 @@ static int run_spawn(const char *path, char **argv, char **env, char *pid_slot, 
         return rc;
     }
     pid_t pid = fork();
-    if (pid == 0) run_child_exec(path, argv, env, pid_slot, go[0], err[1], out_fd);
+    if (pid == 0) { /* our copy of go's write end would keep read() from seeing EOF */
+        close(go[1]);
+        close(err[0]);
+        run_child_exec(path, argv, env, pid_slot, go[0], err[1], out_fd);
+    }
     int rc = pid < 0 ? -errno : 0;
     close(go[0]);
     close(err[1]);

@@ -34,6 +34,7 @@ static int top_json(struct tui_source *src, uint32_t pid)
     struct live_snap s;
     int rc = src->snapshot(src->ctx, &q, &s);
     if (!rc) rc = live_snap_json(&s, stdout);
+    if (!rc && fflush(stdout) != 0) rc = -errno; /* a full disk is not a success */
     live_snap_free(&s);
     return rc ? cli_error(CLI_EXIT_ERROR, "top", "%s", mt_strerror(rc)) : CLI_EXIT_OK;
 }

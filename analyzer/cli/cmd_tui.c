@@ -100,6 +100,7 @@ static int tui_show(const struct tui_opts *o, struct tui_source *src)
     if (o->json) {
         rc = src->snapshot(src->ctx, &q, &s);
         if (!rc) rc = live_snap_json(&s, stdout);
+        if (!rc && fflush(stdout) != 0) rc = -errno; /* a full disk is not a success */
         live_snap_free(&s);
         return rc ? cli_error(CLI_EXIT_ERROR, "tui", "%s", mt_strerror(rc)) : CLI_EXIT_OK;
     }
