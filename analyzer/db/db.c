@@ -58,26 +58,52 @@ static void db_writer_free(struct db_writer *w)
     free(w);
 }
 
+/* The name the finished database takes, in *out (owned by the caller):
+ * path, or the file a symlink points to (renaming onto the link would
+ * replace the link). A path that exists but is not a regular file is
+ * refused: renaming onto /dev/null would replace the device node itself.
+ * 0, -ENOMEM, or MT_EUSAGE with eb filled. */
+static int db_target(const char *path, char **out, struct mt_errbuf *eb)
+{
+    struct stat st;
+    *out = NULL;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        mt_errbuf_set(eb, "%s: %s", path,
+                      S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a regular file");
+        return MT_EUSAGE;
+    }
+    if (stat(path, &st) == 0) *out = realpath(path, NULL);
+    if (!*out) *out = strdup(path); /* a new file, or a dangling link */
+    return *out ? 0 : -ENOMEM;
+}
+
 int db_create(const char *path, struct db_writer **out, sqlite3 **db, struct mt_errbuf *eb)
 {
     struct db_writer *w = calloc(1, sizeof *w);
-    size_t len = strlen(path) + 32;
-    if (!w || !(w->path = strdup(path)) || !(w->tmp = malloc(len))) {
+    int rc = w ? db_target(path, &w->path, eb) : -ENOMEM;
+    if (rc == MT_EUSAGE) {
+        free(w);
+        return rc;
+    }
+    size_t len = w && w->path ? strlen(w->path) + 32 : 0;
+    if (!w || !w->path || !(w->tmp = malloc(len))) {
         if (w) db_writer_free(w);
         mt_errbuf_set(eb, "out of memory");
         return -ENOMEM;
     }
-    snprintf(w->tmp, len, "%s.tmp-%d", path, (int)getpid());
+    snprintf(w->tmp, len, "%s.tmp-%d", w->path, (int)getpid());
     unlink(w->tmp);
     /* Serialized: the analysis and its allocations writer thread share the
      * connection (analyze/an_writer.c, design note 2). */
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
     if (sqlite3_open_v2(w->tmp, &w->db, flags, NULL) != SQLITE_OK) {
-        mt_errbuf_set(eb, "cannot create %s: %s", w->tmp, sqlite3_errmsg(w->db));
+        int err = sqlite3_system_errno(w->db); /* "No such file..." beats "unable to open" */
+        mt_errbuf_set(eb, "cannot create %s: %s", w->path,
+                      err ? strerror(err) : sqlite3_errmsg(w->db));
         db_discard(w);
         return MT_ESQLITE;
     }
-    int rc = db_exec(w->db, db_build_pragmas, "setting up the database", eb);
+    rc = db_exec(w->db, db_build_pragmas, "setting up the database", eb);
     char *schema = strdup(db_schema_sql);
     char *post = schema ? strstr(schema, DB_POST_LOAD_MARK) : NULL;
     if (post) *post = 0;

@@ -90,9 +90,9 @@ int report_pooldiff(sqlite3 *db, FILE *out, struct jsonw *w, int all, struct mt_
 /* An output written to "<path>.tmp-<pid>" and renamed onto path only when
  * complete, so a failed report never leaves a truncated file behind. */
 struct report_out {
-    FILE *f;   /* stdout (borrowed) or the temp file (owned) */
-    char *path; /* owned; NULL for stdout */
-    char *tmp;  /* owned; NULL for stdout */
+    FILE *f;   /* stdout (borrowed), the temp file or a device (owned) */
+    char *path; /* owned: the final name; NULL for stdout */
+    char *tmp;  /* owned; NULL for stdout and for a device written in place */
 };
 
 /* Opens path for writing; NULL or "-" means stdout. 0 or -errno. */
