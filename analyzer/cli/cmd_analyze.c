@@ -123,10 +123,7 @@ int cli_cmd_analyze(int argc, char **argv)
     struct cmd_analyze_args a = {.no_summary = 1};
     int rc = cmd_analyze_parse(argc, argv, 0, &a);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
-    if (!a.trace) {
-        fputs(cmd_analyze_usage, stderr);
-        return CLI_EXIT_USAGE;
-    }
+    if (!a.trace) return cli_error(CLI_EXIT_USAGE, "analyze", "no trace given (try --help)");
     return cmd_analyze_do(&a, "analyze", !a.no_summary);
 }
 

@@ -246,6 +246,12 @@ static int check_parse(int argc, char **argv, struct check_opts *o)
         o->db_in = argv[optind];
     else
         o->prog_argv = argv + optind;
+    /* `check run.db --junit x`: options after a database, not a program */
+    if (!dashdash && o->prog_argv && !strchr(argv[optind], '/') &&
+        access(argv[optind], F_OK) == 0 && access(argv[optind], X_OK) != 0)
+        return cli_error(CLI_EXIT_USAGE, "check",
+                         "%s is not a program; options go before the database "
+                         "(memtrace check [options] DB)", argv[optind]);
     if (o->db_in && o->db_out)
         return cli_error(CLI_EXIT_USAGE, "check", "--db is for recording (check -- prog)");
     return 0;

@@ -100,11 +100,31 @@ static int cmd_export_parse(int argc, char **argv, struct cmd_export_args *a)
     return 0;
 }
 
+/* 0 when the session has a process image of pid; MT_ENOTFOUND (a usage
+ * error, docs/cli.md) or MT_ESQLITE otherwise, with eb filled. Without it
+ * folded and pprof would write an empty profile and succeed. */
+static int cmd_export_pid_known(sqlite3 *db, int64_t pid, struct mt_errbuf *eb)
+{
+    sqlite3_stmt *q;
+    int step = SQLITE_ERROR;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM processes WHERE pid = ?1 LIMIT 1", -1, &q, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, pid);
+        step = sqlite3_step(q);
+    }
+    if (step == SQLITE_DONE) mt_errbuf_set(eb, "no process with pid %lld", (long long)pid);
+    else if (step != SQLITE_ROW) mt_errbuf_set(eb, "%s", sqlite3_errmsg(db));
+    sqlite3_finalize(q);
+    return step == SQLITE_ROW ? 0 : step == SQLITE_DONE ? MT_ENOTFOUND : MT_ESQLITE;
+}
+
 static int cmd_export_write(sqlite3 *db, const struct cmd_export_args *a, FILE *out,
                             struct mt_errbuf *eb)
 {
     struct export_data d;
-    int rc = export_data_load(db, a->pid, &d, eb);
+    int rc = a->pid ? cmd_export_pid_known(db, a->pid, eb) : 0;
+    if (rc) return rc;
+    rc = export_data_load(db, a->pid, &d, eb);
     if (rc) return rc;
     switch (a->format) {
     case CMD_EXPORT_PPROF: rc = export_pprof(&d, out, a->inuse_at_end, eb); break;

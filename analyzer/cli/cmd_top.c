@@ -53,7 +53,14 @@ int cli_cmd_top(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
         switch (ch) {
         case OPT_JSON: json = 1; break;
-        case OPT_PID: pid = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case OPT_PID: {
+            char *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (!*optarg || *end || v == 0 || v > UINT32_MAX || optarg[0] == '-')
+                return cli_error(CLI_EXIT_USAGE, "top", "--pid: '%s' is not a pid", optarg);
+            pid = (uint32_t)v;
+            break;
+        }
         case 'h': case OPT_HELP: top_usage(stdout); return CLI_EXIT_OK;
         default:
             return cli_error(CLI_EXIT_USAGE, "top", "unknown or incomplete option '%s'",

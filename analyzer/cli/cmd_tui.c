@@ -56,7 +56,14 @@ static int tui_parse(int argc, char **argv, struct tui_opts *o)
         switch (ch) {
         case OPT_AT: o->at = optarg; break;
         case OPT_JSON: o->json = 1; break;
-        case OPT_PID: o->pid = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case OPT_PID: {
+            char *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (!*optarg || *end || v == 0 || v > UINT32_MAX || optarg[0] == '-')
+                return cli_error(CLI_EXIT_USAGE, "tui", "--pid: '%s' is not a pid", optarg);
+            o->pid = (uint32_t)v;
+            break;
+        }
         case OPT_REPLAY: o->replay = 1; break;
         case 'h': case OPT_HELP: tui_usage(stdout); return -1;
         default:
@@ -68,6 +75,15 @@ static int tui_parse(int argc, char **argv, struct tui_opts *o)
         return cli_error(CLI_EXIT_USAGE, "tui", "expected one database (memtrace tui DB)");
     o->path = argv[optind];
     return 0;
+}
+
+/* A --pid the session never had is a usage error, not an empty view. */
+static int tui_check_pid(const struct tui_opts *o, const struct live_snap *s)
+{
+    if (!o->pid) return 0;
+    for (size_t i = 0; i < s->n_procs; i++)
+        if (s->procs[i].pid == o->pid) return 0;
+    return cli_error(CLI_EXIT_USAGE, "tui", "%s: no process with pid %u", o->path, o->pid);
 }
 
 /* Sets the request's cursor from --at (needs the first snapshot's figures). */
@@ -94,7 +110,8 @@ static int tui_show(const struct tui_opts *o, struct tui_source *src)
     struct live_snap s;
     int rc = src->snapshot(src->ctx, &q, &s);
     if (rc) return cli_error(CLI_EXIT_ERROR, "tui", "%s: %s", o->path, mt_strerror(rc));
-    int code = tui_apply_at(o, &s, &q);
+    int code = tui_check_pid(o, &s);
+    if (!code) code = tui_apply_at(o, &s, &q);
     live_snap_free(&s);
     if (code) return code;
     if (o->json) {
