@@ -181,8 +181,14 @@ static int gate_supp_line(struct gate_supps *s, char *line, const char *origin, 
     unsigned rules = colon ? gate_supp_type(l, (size_t)(colon - l)) : 0;
     if (!rules) {
         if (!strict) return 0;
-        mt_errbuf_set(eb, "%s:%d: %s '%s' (expected leak:PATTERN, double-free:PATTERN, ...)",
-                      origin, lineno, colon ? "unknown suppression type in" : "no type in", l);
+        char shown[64]; /* a binary file must not reach the terminal raw */
+        size_t k = 0;
+        for (; l[k] && k < sizeof shown - 1; k++)
+            shown[k] = (unsigned char)l[k] >= 0x20 && (unsigned char)l[k] < 0x7f ? l[k] : '?';
+        shown[k] = 0;
+        mt_errbuf_set(eb, "%s:%d: %s '%s%s' (expected leak:PATTERN, double-free:PATTERN, ...)",
+                      origin, lineno, colon ? "unknown suppression type in" : "no type in", shown,
+                      l[k] ? "..." : "");
         return MT_EUSAGE;
     }
     char where[512];
@@ -215,8 +221,10 @@ int gate_supp_load_file(struct gate_supps *s, const char *path, struct mt_errbuf
         return rc;
     }
     char *text = malloc(GATE_SUPP_MAX_FILE + 1);
+    errno = 0;
     size_t n = text ? fread(text, 1, GATE_SUPP_MAX_FILE + 1, f) : 0;
-    int rc = !text ? -ENOMEM : ferror(f) ? -EIO : n > GATE_SUPP_MAX_FILE ? -EFBIG : 0;
+    int err = errno ? errno : EIO; /* EISDIR for a directory */
+    int rc = !text ? -ENOMEM : ferror(f) ? -err : n > GATE_SUPP_MAX_FILE ? -EFBIG : 0;
     fclose(f);
     if (rc) {
         mt_errbuf_set(eb, "%s: %s", path, strerror(-rc));

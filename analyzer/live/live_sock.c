@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -338,6 +339,21 @@ static int live_dir_has_pid(const char *dir, const char *pid)
     return found;
 }
 
+/* 1 unless dir's live.info names a memtrace that is gone: a session whose
+ * memtrace was killed keeps its directory, and counting it would make
+ * `memtrace top` refuse to choose ("2 sessions are running"). */
+static int live_dir_alive(const char *dir)
+{
+    char path[4200], buf[32] = "";
+    snprintf(path, sizeof path, "%s/%s", dir, LIVE_INFO_NAME);
+    FILE *f = fopen(path, "re");
+    if (!f) return 1; /* not written yet: a session starting */
+    if (!fgets(buf, sizeof buf, f)) buf[0] = '\0';
+    fclose(f);
+    long pid = strtol(buf, NULL, 10);
+    return pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+}
+
 /* Appends every live session socket under base matching pid (or all). */
 static void live_scan_base(const char *base, const char *pid, char found[][4200], int *n)
 {
@@ -350,6 +366,7 @@ static void live_scan_base(const char *base, const char *pid, char found[][4200]
         snprintf(sock, sizeof sock, "%s/%s", dir, LIVE_SOCK_NAME);
         struct stat st;
         if (stat(sock, &st) != 0 || !S_ISSOCK(st.st_mode) || st.st_uid != getuid()) continue;
+        if (!live_dir_alive(dir)) continue;
         if (pid && !live_dir_has_pid(dir, pid)) continue;
         snprintf(found[(*n)++], 4200, "%s", sock);
     }
