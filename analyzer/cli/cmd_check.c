@@ -216,6 +216,16 @@ static int check_option(int ch, const char *arg, struct check_opts *o)
 }
 
 /* Fills o from argv. 0 to go on, -1 after --help, else an exit code. */
+/* 1 if path is a non-executable file that starts as an SQLite database. */
+static int check_is_sqlite(const char *path)
+{
+    char magic[16] = "";
+    FILE *f = access(path, X_OK) != 0 ? fopen(path, "rb") : NULL;
+    size_t n = f ? fread(magic, 1, sizeof magic, f) : 0;
+    if (f) fclose(f);
+    return n == sizeof magic && !memcmp(magic, "SQLite format 3", sizeof magic);
+}
+
 static int check_parse(int argc, char **argv, struct check_opts *o)
 {
     const char *gh = getenv("GITHUB_ACTIONS");
@@ -247,8 +257,7 @@ static int check_parse(int argc, char **argv, struct check_opts *o)
     else
         o->prog_argv = argv + optind;
     /* `check run.db --junit x`: options after a database, not a program */
-    if (!dashdash && o->prog_argv && !strchr(argv[optind], '/') &&
-        access(argv[optind], F_OK) == 0 && access(argv[optind], X_OK) != 0)
+    if (!dashdash && o->prog_argv && check_is_sqlite(argv[optind]))
         return cli_error(CLI_EXIT_USAGE, "check",
                          "%s is not a program; options go before the database "
                          "(memtrace check [options] DB)", argv[optind]);
@@ -310,6 +319,21 @@ static int check_record(const struct check_opts *o, const char *trace)
                      o->prog_argv[0]);
 }
 
+/* Process images in the database at path; -1 when it cannot be read. */
+static int64_t check_n_processes(const char *path)
+{
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    int64_t n = -1;
+    if (db_open_read(path, &db, NULL)) return -1;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM processes", -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        n = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return n;
+}
+
 /* Records and analyzes into db. 0 or a reported exit code. */
 static int check_record_analyze(const struct check_opts *o, const char *dir, const char *db)
 {
@@ -329,6 +353,10 @@ static int check_record_analyze(const struct check_opts *o, const char *dir, con
     if (rc)
         return cli_error(CLI_EXIT_ERROR, "check", "analyzing the recording: %s",
                          eb.msg[0] ? eb.msg : mt_strerror(rc));
+    if (check_n_processes(db) == 0) /* judging nothing would pass the gate */
+        return cli_error(CLI_EXIT_ERROR, "check",
+                         "%s ran untraced (statically linked, or the preload did not load): "
+                         "nothing to judge", o->prog_argv[0]);
     return 0;
 }
 

@@ -341,6 +341,7 @@ struct run_session {
     struct live_server *srv;  /* owned: <dir>/live.sock for memtrace top */
     struct tui_live *view;    /* owned: --live */
     char out_tmp[PATH_MAX];   /* --live default output, renamed to <trace>.out */
+    uint64_t n_traced;        /* process images whose ring attached */
 };
 
 /* Opens the trace (header + SESSION) and starts the collector. 0 or the
@@ -452,6 +453,7 @@ static int run_finish_trace(struct run_session *s, int *status)
         .bytes_drained = collect_bytes_drained(s->c),
         .n_processes = collect_n_processes(s->c),
     };
+    s->n_traced = st.n_processes;
     if (!rc) rc = trace_writer_block(s->w, 0, 0, MT_RING_COLLECTOR, &st, sizeof st);
     int crc = trace_writer_close(s->w);
     s->w = NULL;
@@ -488,6 +490,12 @@ static int run_record(const struct run_opts *o, const char *prog, const char *pr
     }
     if (rc) return cli_error(CLI_EXIT_ERROR, "run", "%s: %s", s.trace, mt_strerror(rc));
     code = run_exit_code(status);
+    /* an empty trace analyzed would look like a clean run; check (--quiet)
+     * finds the empty trace itself and says so under its own name */
+    if (s.n_traced == 0 && !o->quiet)
+        return cli_error(code ? code : CLI_EXIT_ERROR, "run",
+                         "%s ran untraced (statically linked, or %s is not libmemtrace.so); "
+                         "trace: %s", prog, preload, s.trace);
     if (o->no_analyze || !analyze_after_run) {
         if (!o->quiet) fprintf(stderr, "trace: %s\n", s.trace);
         return code;

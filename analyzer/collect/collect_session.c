@@ -119,12 +119,28 @@ void collect_session_rmdir(const char *dir)
     rmdir(dir);
 }
 
+/* 0 if path is a readable ELF file, else -errno (-ENOEXEC: not ELF). A
+ * directory or a text file would only make ld.so print a warning and run
+ * the program untraced. */
+static int session_check_elf(const char *path)
+{
+    char magic[4];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    ssize_t n = read(fd, magic, sizeof magic);
+    int rc = n < 0 ? -errno : n == 4 && !memcmp(magic, "\x7f" "ELF", 4) ? 0 : -ENOEXEC;
+    close(fd);
+    return rc;
+}
+
 int collect_session_find_preload(char *out, size_t len, struct mt_errbuf *eb)
 {
     const char *env = getenv("MEMTRACE_PRELOAD");
     if (env && env[0]) {
-        if (access(env, R_OK) == 0 && (size_t)snprintf(out, len, "%s", env) < len) return 0;
-        mt_errbuf_set(eb, "MEMTRACE_PRELOAD=%s: %s", env, strerror(errno));
+        int rc = session_check_elf(env);
+        if (rc == 0 && (size_t)snprintf(out, len, "%s", env) < len) return 0;
+        mt_errbuf_set(eb, "MEMTRACE_PRELOAD=%s: %s", env,
+                      rc == -ENOEXEC ? "not a shared library" : strerror(rc ? -rc : ENAMETOOLONG));
         return MT_ENOTFOUND;
     }
     char exe[PATH_MAX];
