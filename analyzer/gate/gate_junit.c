@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "report/report.h"
+
 /* XML text or attribute value; characters XML 1.0 forbids become '?'. */
 static void gate_xml(FILE *out, const char *s)
 {
@@ -175,16 +177,18 @@ int gate_junit_write(const char *path, const struct gate_findings *f, const stru
     if (rm) gate_text_write(rm, f, s, ss, p, v, &ro);
     if (bm) fclose(bm);
     if (rm) fclose(rm);
-    FILE *out = bm && rm ? fopen(path, "w") : NULL;
-    int rc = bm && rm ? (out ? 0 : -errno) : -ENOMEM;
-    if (out) {
+    struct report_out file; /* a temp file renamed at the end: no half report */
+    int rc = bm && rm ? report_out_open(&file, path) : -ENOMEM;
+    if (rc == 0) {
+        FILE *out = file.f;
         gate_junit_head(out, tests, failures, ss);
         fputs(body, out);
         fputs("  <system-out>", out);
         gate_xml(out, report);
         fputs("</system-out>\n  <system-err></system-err>\n</testsuite>\n", out);
         rc = ferror(out) ? -EIO : 0;
-        if (fclose(out) && !rc) rc = -errno;
+        int rc_close = report_out_close(&file, rc == 0);
+        if (!rc) rc = rc_close;
     }
     free(body);
     free(report);

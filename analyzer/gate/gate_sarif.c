@@ -20,6 +20,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "report/report.h"
+
 #define GATE_SARIF_SCHEMA "https://json.schemastore.org/sarif-2.1.0.json"
 #define GATE_CWE_URI "https://cwe.mitre.org/data/definitions/%d.html"
 
@@ -204,8 +206,10 @@ static void gate_sarif_result(FILE *out, const struct gate_finding *f, const cha
 int gate_sarif_write(const char *path, const struct gate_findings *f, const struct gate_session *ss,
                      const struct gate_verdict *v, const struct gate_out_opts *o)
 {
-    FILE *out = fopen(path, "w");
-    if (!out) return -errno;
+    struct report_out ro; /* a temp file renamed at the end: no half log */
+    int rc = report_out_open(&ro, path);
+    if (rc) return rc;
+    FILE *out = ro.f;
     fputs("{\"$schema\":\"" GATE_SARIF_SCHEMA "\",\"version\":\"2.1.0\",\"runs\":[{\n"
           "\"tool\":{\"driver\":{\"name\":\"memtrace\",\"version\":\"0.1.0\","
           "\"semanticVersion\":\"0.1.0\",\"rules\":[\n",
@@ -232,7 +236,7 @@ int gate_sarif_write(const char *path, const struct gate_findings *f, const stru
         gate_sarif_result(out, &f->v[i], ss->exe, o);
     }
     fputs("\n]}]}\n", out);
-    int rc = ferror(out) ? -EIO : 0;
-    if (fclose(out) && !rc) rc = -errno;
-    return rc;
+    rc = ferror(out) ? -EIO : 0;
+    int rc_close = report_out_close(&ro, rc == 0);
+    return rc ? rc : rc_close;
 }

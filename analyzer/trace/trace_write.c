@@ -106,6 +106,7 @@ int trace_writer_open(const char *path, const struct mt_file_hdr *hdr, struct tr
 
 fail_write:
     close(w->fd);
+    unlink(path); /* an empty file is no trace; we truncated it already */
 fail_open:
     ZSTD_freeCCtx(w->cctx);
 fail_cctx:
