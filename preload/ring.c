@@ -346,8 +346,10 @@ struct mt_rec_common *ring_reserve(uint16_t kind, uint32_t len, int may_drop)
     }
     struct mt_rec_common *rec = (struct mt_rec_common *)(ring + (head & mask));
     rec->hdr = (struct mt_rec_hdr){.kind = kind, .flags = 0, .len = len};
-    rec->seq = atomic_fetch_add_explicit(&ring_proc.file->seq_next, 1, memory_order_relaxed);
+    /* the clock first: its RDTSCP then runs while the seq line is still on
+     * its way (ring_seq_prefetch), not after the RMW got it */
     rec->t_ns = ring_now_ns();
+    rec->seq = atomic_fetch_add_explicit(&ring_proc.file->seq_next, 1, memory_order_relaxed);
     t->pend_head = head + len;
     return rec;
 }
