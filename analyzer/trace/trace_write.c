@@ -34,10 +34,12 @@
 /* Level 1: the collector shares cores with the target, and higher levels
  * gain little on packed records (level 2: 14% smaller, 30% slower). */
 #define TRACE_ZSTD_LEVEL 1
-/* A 1024-entry match table (4 KiB) instead of level 1's 16K entries: it
- * stays in L1, which makes zstd 1.6x faster on packed records for a file
- * 5% larger (343 -> 560 MB/s, ratio 1.40 -> 1.34; docs/performance.md). */
-#define TRACE_ZSTD_HASH_LOG 10
+/* A 256-entry match table (1 KiB) instead of level 1's 16K entries: it
+ * stays in L1, which makes zstd 2x faster on packed records for a file 5%
+ * larger (343 -> 680 MB/s, ratio 1.40 -> 1.34: what is left after packing
+ * compresses through Huffman literals, hardly through matches; 2^10
+ * entries gave the same ratio at 570 MB/s; docs/performance.md). */
+#define TRACE_ZSTD_HASH_LOG 8
 
 struct trace_writer {
     int fd;             /* owned */
