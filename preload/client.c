@@ -291,7 +291,7 @@ MT_EXPORT void memtrace_impl_resume(void)
 MT_EXPORT int memtrace_impl_leak_check(void)
 {
     int saved;
-    if (!client_enter(&saved)) return 0;
+    if (!proc_live_on || !client_enter(&saved)) return 0; /* no live table: nothing to scan */
     pthread_mutex_lock(&client_g.check_lock);
     uint64_t n = ++client_g.n_checks;
     client_write_client(MT_CLIENT_LEAK_CHECK, 0, n, 0, NULL);

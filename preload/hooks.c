@@ -19,6 +19,11 @@
  *   3. realloc writes FREE(old) before the real call; if the real call fails
  *      the old block is still live, so an ALLOC re-establishing it (same
  *      address, size and stack) follows. See docs/preload.md.
+ *   4. MEMTRACE_NO_ERRORS=1 (`run --no-errors`): proc_live_on is 0 from
+ *      init on, and the traced paths skip the live table as the guarded
+ *      ones already did: every release is written as FREE unjudged (as for
+ *      an address the table cannot hold) and reaches the real allocator.
+ *      One load of a global that never changes, so a predicted branch.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -171,7 +176,7 @@ void hook_guard_free(void *p)
 void hook_alloc_done(void *p, size_t size, uint8_t family, uint8_t api, uint16_t flags)
 {
     if (MT_UNLIKELY(atomic_load_explicit(&client_paused, memory_order_relaxed))) {
-        live_insert((uint64_t)p, size, 0, family, LIVE_F_UNTRACED); /* memtrace_pause() */
+        if (proc_live_on) live_insert((uint64_t)p, size, 0, family, LIVE_F_UNTRACED); /* pause */
         return;
     }
     int saved = errno;
@@ -179,7 +184,7 @@ void hook_alloc_done(void *p, size_t size, uint8_t family, uint8_t api, uint16_t
     hook_mallinfo_check();
     uint32_t stack_id = stack_capture();
     ring_seq_prefetch(); /* overlaps the live table's miss */
-    live_insert((uint64_t)p, size, stack_id, family, 0);
+    if (MT_LIKELY(proc_live_on)) live_insert((uint64_t)p, size, stack_id, family, 0);
     hook_write_alloc(p, size, stack_id, family, api, flags);
     tls_state.guard--;
     errno = saved;
@@ -194,7 +199,7 @@ int hook_free_begin(void *p, uint8_t family, uint8_t api)
     tls_state.guard++;
     hook_mallinfo_check();
     ring_seq_prefetch(); /* overlaps the live table's miss */
-    int st = live_remove((uint64_t)p, &b);
+    int st = MT_LIKELY(proc_live_on) ? live_remove((uint64_t)p, &b) : -1; /* design note 4 */
     if (st == 0) {
         hook_write_error(MT_ERR_NOT_LIVE, p, stack_capture(), family, api, NULL);
         call_real = 0;
@@ -255,14 +260,14 @@ static void *hook_realloc_traced(void *old, size_t size, uint8_t api)
     int saved = errno;
     tls_state.guard++;
     hook_mallinfo_check();
-    int st = live_remove((uint64_t)old, &b);
+    int st = MT_LIKELY(proc_live_on) ? live_remove((uint64_t)old, &b) : -1; /* design note 4 */
     if (st == 0) {
         hook_write_error(MT_ERR_REALLOC_NOT_LIVE, old, stack_capture(), MT_FAM_MALLOC, api, NULL);
         tls_state.guard--;
         errno = ENOMEM;
         return NULL;
     }
-    if (st == -1) b = (struct live_block){0}; /* beyond the table: unjudged, traced */
+    if (st == -1) b = (struct live_block){.family = MT_FAM_MALLOC}; /* unjudged, traced */
     int traced = st == -1 || !(b.flags & LIVE_F_UNTRACED);
     if (st == 1 && traced && !hook_family_ok(b.family, MT_FAM_MALLOC))
         hook_write_error(MT_ERR_MISMATCH, old, stack_capture(), MT_FAM_MALLOC, api, &b);
@@ -274,11 +279,12 @@ static void *hook_realloc_traced(void *old, size_t size, uint8_t api)
     saved = errno;
     if (p != NULL) {
         uint32_t stack_id = stack_capture();
-        live_insert((uint64_t)p, size, stack_id, MT_FAM_MALLOC, 0);
+        if (MT_LIKELY(proc_live_on)) live_insert((uint64_t)p, size, stack_id, MT_FAM_MALLOC, 0);
         hook_write_alloc(p, size, stack_id, MT_FAM_MALLOC, api, traced ? MT_ALLOC_F_REALLOC : 0);
     } else if (size != 0) {
         /* failed: the old block is untouched and live again */
         if (st == 1) live_insert((uint64_t)old, b.size, b.stack_id, b.family, b.flags);
+        if (st == -1) b.size = hook_real.malloc_usable_size(old); /* best known size */
         if (traced)
             hook_write_alloc(old, b.size, b.stack_id, b.family, api, MT_ALLOC_F_REALLOC);
     }

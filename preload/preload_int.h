@@ -231,7 +231,7 @@ void live_reset(void); /* tests only: forget every entry */
 #define PROC_INIT_DONE 2
 
 extern _Atomic int proc_init_state; /* PROC_INIT_* */
-extern int proc_live_on;            /* 0 once init knows nothing is traced */
+extern int proc_live_on;            /* 0: no live table (untraced, or MEMTRACE_NO_ERRORS=1) */
 extern int proc_free_stacks;        /* MEMTRACE_FREE_STACKS=1 */
 
 /* The lazy init: resolves the real allocator, reads the environment, opens

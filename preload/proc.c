@@ -110,6 +110,7 @@ static int proc_config(void)
     proc_free_stacks = proc_env_flag(MT_ENV_FREE_STACKS);
     proc.no_follow = proc_env_flag(MT_ENV_NO_FOLLOW);
     proc.root_pid = proc_env_u32(MT_ENV_ROOT_PID, (uint32_t)getpid());
+    if (proc_env_flag(MT_ENV_NO_ERRORS)) proc_live_on = 0; /* hooks.c design note 4 */
     return !proc.no_follow || (uint32_t)getpid() == proc.root_pid;
 }
 
@@ -239,7 +240,7 @@ static void proc_on_exit(int status, void *arg)
     }
     atomic_store(&ring_proc.file->exit_status, status);
     tls_state.guard--;
-    if (leak_scan_run && !getenv(MT_ENV_NO_LEAK_SCAN)) leak_scan_run();
+    if (leak_scan_run && proc_live_on && !getenv(MT_ENV_NO_LEAK_SCAN)) leak_scan_run();
     uint32_t st = MT_STATE_RUNNING;
     atomic_compare_exchange_strong(&ring_proc.file->state, &st, MT_STATE_EXITED);
     atomic_store(&proc.exit_ran, 1);

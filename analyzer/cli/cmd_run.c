@@ -48,6 +48,7 @@
 #include "collect/collect_session.h"
 #include "live/live.h"
 #include "memtrace/error.h"
+#include "memtrace/ring.h"
 #include "trace/trace.h"
 #include "tui.h"
 
@@ -62,6 +63,7 @@ struct run_opts {
     const char *out;          /* -o, NULL for the default name */
     uint32_t depth;
     int lossy, free_stacks, no_follow_fork, no_analyze;
+    int no_errors;            /* --no-errors: no live table in the target */
     uint32_t period_us;
     const char *program_output; /* --program-output, NULL: inherit */
     int live, no_live;        /* --live: the view; --no-live: no aggregator/socket */
@@ -82,6 +84,7 @@ static void run_usage(FILE *f)
             "  --depth N               call stack depth (default %u)\n"
             "  --lossy                 drop events when a ring is full instead of waiting\n"
             "  --free-stacks           record a call stack for every free too\n"
+            "  --no-errors             profile only: no memory-error detection, no leak scan\n"
             "  --no-follow-fork        trace only the program, not its children\n"
             "  --sample-period MS      RSS and mallinfo sample period (default 10)\n"
             "  --program-output FILE   send the program's stdout and stderr to FILE\n"
@@ -110,7 +113,8 @@ static int run_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 static int run_parse(int argc, char **argv, struct run_opts *o)
 {
     enum { RUN_OPT_DEPTH = 256, RUN_OPT_LOSSY, RUN_OPT_FREE, RUN_OPT_NOFOLLOW, RUN_OPT_PERIOD,
-           RUN_OPT_POUT, RUN_OPT_NOAN, RUN_OPT_HELP, RUN_OPT_ANALYZE, RUN_OPT_LIVE, RUN_OPT_NOLIVE, RUN_OPT_QUIET };
+           RUN_OPT_POUT, RUN_OPT_NOAN, RUN_OPT_HELP, RUN_OPT_ANALYZE, RUN_OPT_LIVE, RUN_OPT_NOLIVE, RUN_OPT_QUIET,
+           RUN_OPT_NOERR };
     static const struct option longs[] = {
         {"depth", required_argument, 0, RUN_OPT_DEPTH}, {"lossy", no_argument, 0, RUN_OPT_LOSSY},
         {"free-stacks", no_argument, 0, RUN_OPT_FREE}, {"no-follow-fork", no_argument, 0, RUN_OPT_NOFOLLOW},
@@ -118,7 +122,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
         {"program-output", required_argument, 0, RUN_OPT_POUT},
         {"no-analyze", no_argument, 0, RUN_OPT_NOAN}, {"help", no_argument, 0, RUN_OPT_HELP},
         {"live", no_argument, 0, RUN_OPT_LIVE}, {"no-live", no_argument, 0, RUN_OPT_NOLIVE},
-        {"quiet", no_argument, 0, RUN_OPT_QUIET},
+        {"quiet", no_argument, 0, RUN_OPT_QUIET}, {"no-errors", no_argument, 0, RUN_OPT_NOERR},
         /* analysis options: left in argv for analyze_after_run (cmd_analyze.c) */
         {"db", required_argument, 0, RUN_OPT_ANALYZE},
         {"debug-path", required_argument, 0, RUN_OPT_ANALYZE},
@@ -141,6 +145,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
             break;
         case RUN_OPT_LOSSY: o->lossy = 1; break;
         case RUN_OPT_FREE: o->free_stacks = 1; break;
+        case RUN_OPT_NOERR: o->no_errors = 1; break;
         case RUN_OPT_NOFOLLOW: o->no_follow_fork = 1; break;
         case RUN_OPT_PERIOD:
             if (run_parse_u32(optarg, 1, 60000, &ms))
@@ -408,6 +413,10 @@ static int run_prepare(struct run_session *s, const struct run_opts *o, const ch
         if (s->out_fd < 0)
             return cli_error(CLI_EXIT_ERROR, "run", "%s: %s", pout, strerror(errno));
     }
+    /* passed like the user's MEMTRACE_* overrides: collect_session_env copies
+     * our environment (we are still single-threaded here) */
+    if (o->no_errors && setenv(MT_ENV_NO_ERRORS, "1", 1))
+        return cli_error(CLI_EXIT_ERROR, "run", "%s", strerror(errno));
     struct collect_env_opts eo = {
         .session_dir = s->dir, .preload = preload, .collector_pid = (uint32_t)getpid(),
         .depth = o->depth, .lossy = o->lossy, .free_stacks = o->free_stacks,

@@ -133,5 +133,6 @@ static inline uint64_t mt_ring_file_size(uint32_t n_rings, uint32_t ring_bytes)
 #define MT_ENV_RINGS "MEMTRACE_RINGS"               /* ring count override */
 #define MT_ENV_RING_BYTES "MEMTRACE_RING_BYTES"     /* ring size override */
 #define MT_ENV_NO_LEAK_SCAN "MEMTRACE_NO_LEAK_SCAN" /* "1": skip the exit scan */
+#define MT_ENV_NO_ERRORS "MEMTRACE_NO_ERRORS"       /* "1": no live table, no scan */
 
 #endif /* MEMTRACE_RING_H */
