@@ -28,6 +28,14 @@
  *      around its thread pointer (static TLS, TCB), and every other
  *      readable+writable mapping that holds no live block; memtrace's own
  *      memory (arena, scratch, ring files) is never a root.
+ *   3. glibc's main_arena lives in libc's data: its top, last_remainder and
+ *      bins point at chunk headers, and the header after a block lies inside
+ *      the block whenever its size leaves under 8 spare bytes (malloc(100)).
+ *      valgrind replaces malloc and has no such state, so in the data of the
+ *      module that holds the real malloc, when that module is glibc, a word
+ *      equal to the chunk header right after a block is not a pointer into
+ *      it. Without this the block carved last from the top chunk is always
+ *      "possibly" lost instead of "definitely".
  *
  * SPDX-License-Identifier: MIT
  */
@@ -35,6 +43,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gnu/libc-version.h>
 #include <link.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -80,6 +89,7 @@ struct leak_scan {
     char *buf;                 /* LEAK_READ_BYTES for /proc reads */
     void *aux;                 /* owned: arena_map holding excl, mods, buf */
     uint64_t self_lo, self_hi; /* libmemtrace.so's own PT_LOAD span */
+    uint64_t libc_lo, libc_hi; /* glibc's PT_LOAD span when it is the real malloc */
     uint64_t self_sp;          /* scanning thread's stack pointer */
     uint64_t self_fs;          /* scanning thread's TCB */
 };
@@ -160,6 +170,12 @@ static int leak_module_cb(struct dl_phdr_info *info, size_t size, void *ctx)
         leak_range_add(s->excl, &s->n_excl, s->self_lo, s->self_hi);
         return 0;
     }
+    uint64_t real = (uint64_t)(uintptr_t)hook_real.malloc;
+    uint64_t libc = (uint64_t)(uintptr_t)&gnu_get_libc_version;
+    if (real >= lo && real < hi && libc >= lo && libc < hi) { /* design note 3 */
+        s->libc_lo = lo;
+        s->libc_hi = hi;
+    }
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
@@ -172,6 +188,35 @@ static int leak_module_cb(struct dl_phdr_info *info, size_t size, void *ctx)
         leak_range_add(s->mods, &s->n_mods, a, b);
     }
     return 0;
+}
+
+/* 1 if w is the glibc chunk header that follows the block it points into
+ * (design note 3). The size word before the block is read only when it is
+ * on the block's own page, which is readable: a block starting a page
+ * keeps the plain rule. */
+static int leak_is_chunk_head(const struct leak_scan *s, uint64_t w)
+{
+    int is_start;
+    int64_t idx = leak_graph_find(&s->g, w, &is_start);
+    if (idx < 0 || is_start || (s->state[idx] & LEAK_ST_NOSCAN))
+        return 0;
+    uint64_t a = s->blocks[idx].addr;
+    if ((a & (LEAK_PAGE - 1)) < 16 || (w & 15) != 0)
+        return 0;
+    uint64_t size_word = *(const uint64_t *)(uintptr_t)(a - 8);
+    if (size_word & 2) /* IS_MMAPPED: no arena points into it */
+        return 0;
+    return w == a - 16 + (size_word & ~(uint64_t)7);
+}
+
+/* Scans glibc's writable data as a root, minus main_arena's chunk headers. */
+static void leak_scan_libc(struct leak_scan *s, uint64_t start, uint64_t end)
+{
+    for (uint64_t p = (start + 7) & ~(uint64_t)7; p + 8 <= end; p += 8) {
+        uint64_t w = *(const uint64_t *)(uintptr_t)p;
+        if (w - s->g.lo < s->g.span && !leak_is_chunk_head(s, w))
+            leak_graph_root_word(&s->g, w);
+    }
 }
 
 /* ------------------------------------------------------------------ *
@@ -502,8 +547,13 @@ static int leak_index(struct leak_scan *s)
 static void leak_classify(struct leak_scan *s)
 {
     leak_scan_layout(s);
-    for (uint32_t i = 0; i < s->n_mods; i++)
-        leak_graph_scan_root(&s->g, s->mods[i].start, s->mods[i].end);
+    for (uint32_t i = 0; i < s->n_mods; i++) {
+        const struct leak_range *m = &s->mods[i];
+        if (m->start >= s->libc_lo && m->end <= s->libc_hi)
+            leak_scan_libc(s, m->start, m->end);
+        else
+            leak_graph_scan_root(&s->g, m->start, m->end);
+    }
     for (uint32_t i = 0; i < leak_stop_n(); i++) {
         const struct leak_thread *t = leak_stop_at(i);
         for (uint32_t r = 0; t->has_regs && r < NGREG; r++)
