@@ -38,8 +38,8 @@ void mt_errbuf_set(struct mt_errbuf *eb, const char *fmt, ...)
 int cli_error(int code, const char *verb, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Verbs. Declared weak in main.c so the tool builds while a verb is being
- * written; every verb listed in docs/cli.md must exist in a release. */
+/* Verbs, one per file; main.c's table names each, so a missing verb is a
+ * link error. Every verb here has a section in docs/cli.md. */
 int cli_cmd_run(int argc, char **argv);
 int cli_cmd_dump(int argc, char **argv);
 int cli_cmd_analyze(int argc, char **argv);

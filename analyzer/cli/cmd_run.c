@@ -3,7 +3,7 @@
  *
  * Spawns the program with libmemtrace.so preloaded, collects its rings (and
  * those of every process it forks or execs) on a collector thread, writes
- * the trace, then hands it to the analyzer (analyze_after_run, if linked)
+ * the trace, then hands it to the analyzer (analyze_after_run)
  * and exits with the program's own status, 128+signal if it was killed, as
  * a shell does. Reference: docs/cli.md ("run"); trace: docs/trace-format.md.
  *
@@ -44,6 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analyze/analyze.h"
 #include "collect/collect.h"
 #include "collect/collect_session.h"
 #include "live/live.h"
@@ -52,8 +53,6 @@
 #include "trace/trace.h"
 #include "tui.h"
 
-/* Written by the analysis engineer; absent while the analyzer is not linked. */
-int analyze_after_run(const char *trace_path, int argc, char **argv) __attribute__((weak));
 
 #define RUN_DEFAULT_DEPTH 64u        /* ring.h: MEMTRACE_DEPTH default */
 #define RUN_MAX_DEPTH 256u           /* deeper stacks cost more than they tell */
@@ -505,7 +504,7 @@ static int run_record(const struct run_opts *o, const char *prog, const char *pr
         return cli_error(code ? code : CLI_EXIT_ERROR, "run",
                          "%s ran untraced (statically linked, or %s is not libmemtrace.so); "
                          "trace: %s", prog, preload, s.trace);
-    if (o->no_analyze || !analyze_after_run) {
+    if (o->no_analyze) {
         if (!o->quiet) fprintf(stderr, "trace: %s\n", s.trace);
         return code;
     }

@@ -11,18 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Weak so that the binary links while a verb is under construction; a
- * missing verb is reported as such, never called. */
-#pragma weak cli_cmd_run
-#pragma weak cli_cmd_dump
-#pragma weak cli_cmd_analyze
-#pragma weak cli_cmd_check
-#pragma weak cli_cmd_report
-#pragma weak cli_cmd_diff
-#pragma weak cli_cmd_export
-#pragma weak cli_cmd_tui
-#pragma weak cli_cmd_top
-
 struct cli_verb {
     const char *name;
     int (*fn)(int argc, char **argv);
@@ -45,7 +33,7 @@ static void cli_usage(FILE *out)
 {
     fprintf(out, "usage: memtrace <verb> [options] ...\n\nverbs:\n");
     for (size_t i = 0; i < sizeof cli_verbs / sizeof cli_verbs[0]; i++)
-        if (cli_verbs[i].fn) fprintf(out, "  %-8s %s\n", cli_verbs[i].name, cli_verbs[i].summary);
+        fprintf(out, "  %-8s %s\n", cli_verbs[i].name, cli_verbs[i].summary);
     fprintf(out, "\n'memtrace <verb> --help' describes a verb; docs/cli.md has them all.\n");
 }
 
@@ -65,8 +53,6 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof cli_verbs / sizeof cli_verbs[0]; i++) {
         if (strcmp(argv[1], cli_verbs[i].name)) continue;
-        if (!cli_verbs[i].fn)
-            return cli_error(CLI_EXIT_USAGE, argv[1], "not available in this build");
         return cli_verbs[i].fn(argc - 1, argv + 1);
     }
     fprintf(stderr, "memtrace: unknown verb '%s' (try 'memtrace --help')\n", argv[1]);
