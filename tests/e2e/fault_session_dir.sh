@@ -11,12 +11,14 @@
 command -v unshare >/dev/null || skip "no unshare"
 W=$(mktemp -d /var/tmp/mt-fault.XXXXXX) || skip "no /var/tmp"
 trap 'rm -rf "$W"; mt_cleanup' EXIT
+# The build may live under /tmp, which the namespace hides: run copies.
+cp "$MT" "$W/memtrace" && cp "$MT_PRELOAD" "$W/libmemtrace.so" || fail "cannot copy the binaries"
 unshare -m bash -c '
     mount --make-rprivate / && mount -t tmpfs -o ro,size=64k tmpfs /dev/shm &&
     mount -t tmpfs -o ro,size=64k tmpfs /tmp || exit 77
     cd "$1" && XDG_RUNTIME_DIR=/nonexistent MEMTRACE_PRELOAD=$2 \
         timeout 10 "$3" run -o t.mtrace -- touch ran </dev/null >out 2>err
-    echo $? >rc' _ "$W" "$MT_PRELOAD" "$MT" 2>/dev/null
+    echo $? >rc' _ "$W" "$W/libmemtrace.so" "$W/memtrace" 2>/dev/null
 [ $? -ne 77 ] && [ -f "$W/rc" ] || skip "cannot make a private mount namespace"
 assert_eq 125 "$(cat "$W/rc")" "exit status"
 assert_eq 1 "$(wc -l <"$W/err")" "stderr lines"
