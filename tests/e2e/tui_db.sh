@@ -56,20 +56,22 @@ grep -q "SITE (1 of" "$T/s5" || fail "filter count"
 
 # Enter: the full stack
 tui_keys v Enter
-tui_wait_for v "stack " "$T/s6"
+tui_wait_for v "|- stack " "$T/s6"
 assert_contains "$T/s6" "#1  main " "stack popup shows main"
 assert_contains "$T/s6" "phase_one " "stack popup shows phase_one"
 tui_keys v q
 tui_keys v "?"
-tui_wait_for v " help " "$T/s7"
+tui_wait_for v "|- help -" "$T/s7"
 assert_contains "$T/s7" "jump to the peak" "help lists the cursor keys"
 tui_keys v q
 
-# resize: the layout follows the terminal
+# resize: the layout follows the terminal. tmux resizes the pane at once,
+# the view redraws on SIGWINCH later: wait for the status line at the new
+# bottom row (the 24-line layout left row 30 empty).
 tui_tmux resize-window -t v -x 100 -y 30
-tui_wait_for v "memory errors" "$T/s8"
-[ "$(wc -l <"$T/s8")" -eq 30 ] || fail "resized screen is not 30 lines"
-tail -1 "$T/s8" | grep -q "help" || fail "status line not at the bottom after resize"
+status_at_row_30() { [ "$(wc -l <"$1")" -eq 30 ] && sed -n 30p "$1" | grep -q "? help"; }
+tui_wait_until v "$T/s8" "the status line on row 30" status_at_row_30 "$T/s8"
+assert_contains "$T/s8" "memory errors" "errors panel after resize"
 
 # colors by default, none with NO_COLOR
 tui_tmux capture-pane -e -p -t v >"$T/c1"
@@ -105,14 +107,14 @@ if [ -x "$TGT/client_arena" ]; then
   tui_wait_for ar "[$last]" "$T/a2"
   # o: the pools view, exact figures (x) from the database
   tui_keys ar M o
-  tui_wait_for ar " pools " "$T/a3"
+  tui_wait_for ar "|- pools -" "$T/a3"
   read -r waste held plive < <(sql "$ADB" "SELECT peak_waste_bytes, peak_held_bytes, peak_live_bytes FROM pools WHERE name = 'frame'" | tr '|' ' ')
   assert_eq 13568 "$waste" "arena waste (target header)"
   assert_contains "$T/a3" "pool frame (pid" "pools view names the pool"
   assert_contains "$T/a3" "at its peak: $plive live, $held held, waste $waste" "pools view figures"
   assert_contains "$T/a3" "at the cursor: ${live:-0} live" "live chunk bytes at the marker"
   tui_keys ar q "?"
-  tui_wait_for ar " help " "$T/a4"
+  tui_wait_for ar "|- help -" "$T/a4"
   assert_contains "$T/a4" "next / previous marker" "help lists m / M"
   assert_contains "$T/a4" "o            pools" "help lists o"
   tui_keys ar q q
