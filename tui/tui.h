@@ -39,6 +39,8 @@ struct tui_source {
     size_t n_markers;                 /* in time order; post-mortem only */
     int post_mortem;        /* 1: time cursor keys, no periodic refresh */
     int refresh_ms;         /* live sources: snapshot period */
+    int until_gone;         /* a session's socket: a finished session is still
+                               asked until it is gone, so the view says so */
     struct live_req start;  /* the first request (scope, cursor) */
 };
 

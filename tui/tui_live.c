@@ -63,7 +63,8 @@ int tui_source_client(const char *sock_path, struct tui_source *src)
     int rc = live_client_open(sock_path, &c);
     if (rc) return rc;
     *src = (struct tui_source){.ctx = c, .snapshot = tui_client_snapshot,
-                               .stack = tui_client_stack, .refresh_ms = TUI_LIVE_REFRESH_MS};
+                               .stack = tui_client_stack, .refresh_ms = TUI_LIVE_REFRESH_MS,
+                               .until_gone = 1};
     return 0;
 }
 

@@ -322,12 +322,22 @@ static void tui_colors(struct tui_view *v)
     init_pair(TUI_PAIR_MARKER, COLOR_BLUE, -1);
 }
 
+/* 1 while a live source may still change what the view shows: until its
+ * final snapshot, or for a session socket until the socket is gone too
+ * (the session stops serving a moment after it finished). */
+static int tui_source_open(const struct tui_view *v)
+{
+    if (v->src->post_mortem) return 0;
+    if (!v->have_snap || !v->snap.finished) return 1;
+    return v->src->until_gone && !v->src_err;
+}
+
 static void tui_loop(struct tui_view *v)
 {
     uint64_t next = 0;
     while (!v->quit) {
         uint64_t now = tui_now_ms();
-        if (!v->src->post_mortem && now >= next && !(v->snap.finished && v->have_snap)) {
+        if (now >= next && tui_source_open(v)) {
             tui_fetch(v);
             next = now + (uint64_t)(v->src->refresh_ms > 0 ? v->src->refresh_ms : 500);
         }
