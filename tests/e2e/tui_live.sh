@@ -29,11 +29,11 @@ tui_row "$T/s2" 1 | grep -q "phase_two" || fail "phase 2 top site: $(tui_row "$T
 tui_keys v 2
 tui_wait_for v "TOTALv" "$T/s3"
 tui_row "$T/s3" 2 | grep -q "phase_one" || fail "total sort row 2: $(tui_row "$T/s3" 2)"
-tui_keys v / o n e Enter
-tui_wait_for v "filter:one" "$T/s4"
+tui_keys v / p h a s e _ o n e Enter
+tui_wait_for v "filter:phase_one" "$T/s4"
 grep -q "phase_two" "$T/s4" && fail "filter kept phase_two"
 tui_row "$T/s4" 1 | grep -q "phase_one" || fail "filtered row: $(tui_row "$T/s4" 1)"
-tui_keys v / BSpace BSpace BSpace Enter 1
+tui_keys v / BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace Enter 1
 
 touch "$T/ph/go3"
 tui_wait_for v "ended" "$T/s5"
