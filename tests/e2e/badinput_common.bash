@@ -7,11 +7,11 @@
 # Needs lib.sh sourced first.
 
 # expect_fail VERB CODE WHAT -- memtrace-args...
-# Runs memtrace with stdin from /dev/null under a 10 s timeout.
+# Runs memtrace with stdin from /dev/null under a 60 s timeout (generous: a loaded sanitizer build is slow; a hang still fails).
 expect_fail() {
     local verb=$1 code=$2 what=$3
     shift 4
-    timeout 10 "$MT" "$@" </dev/null >"$T/bi.out" 2>"$T/bi.err"
+    timeout 60 "$MT" "$@" </dev/null >"$T/bi.out" 2>"$T/bi.err"
     local rc=$?
     [ "$rc" -ne 124 ] || fail "$what: memtrace $* hung"
     [ "$rc" -lt 128 ] || { cat "$T/bi.err" >&2; fail "$what: memtrace $* crashed ($rc)"; }
@@ -31,7 +31,7 @@ expect_fail() {
 expect_ok() {
     local what=$1
     shift 2
-    timeout 10 "$MT" "$@" </dev/null >"$T/bi.out" 2>"$T/bi.err"
+    timeout 60 "$MT" "$@" </dev/null >"$T/bi.out" 2>"$T/bi.err"
     local rc=$?
     [ "$rc" -eq 0 ] || { cat "$T/bi.err" >&2; fail "$what: exit $rc"; }
     [ ! -s "$T/bi.err" ] || { cat "$T/bi.err" >&2; fail "$what: stderr not empty"; }

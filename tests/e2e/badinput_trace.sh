@@ -62,12 +62,12 @@ for v in analyze dump; do
 done
 # stdout that cannot be written is an error, not a success
 if [ -c /dev/full ]; then
-    timeout 10 "$MT" dump "$T/good.mtrace" >/dev/full 2>"$T/full.err"
+    timeout 60 "$MT" dump "$T/good.mtrace" >/dev/full 2>"$T/full.err"
     assert_eq 125 $? "dump to a full stdout"
     assert_eq 1 "$(wc -l <"$T/full.err")" "dump to a full stdout: stderr lines"
-    timeout 10 "$MT" tui --json "$T/good.db" >/dev/full 2>"$T/full.err"
+    timeout 60 "$MT" tui --json "$T/good.db" >/dev/full 2>"$T/full.err"
     assert_eq 125 $? "tui --json to a full stdout"
-    timeout 10 "$MT" report "$T/good.db" >/dev/full 2>"$T/full.err"
+    timeout 60 "$MT" report "$T/good.db" >/dev/full 2>"$T/full.err"
     assert_eq 125 $? "report to a full stdout"
 fi
 pass
