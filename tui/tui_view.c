@@ -13,6 +13,7 @@
 
 #include <curses.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,6 +333,15 @@ static int tui_source_open(const struct tui_view *v)
     return v->src->until_gone && !v->src_err;
 }
 
+/* getch() returns ERR at once, forever, when the terminal has gone away
+ * (tmux killed, ssh dropped): without this check the view would spin a
+ * core. `run` forwards SIGHUP to the program, so no signal ends us. */
+static int tui_terminal_gone(void)
+{
+    struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR | POLLNVAL));
+}
+
 static void tui_loop(struct tui_view *v)
 {
     uint64_t next = 0;
@@ -343,6 +353,7 @@ static void tui_loop(struct tui_view *v)
         }
         tui_draw(v);
         int ch = getch();
+        if (ch == ERR && tui_terminal_gone()) break;
         if (ch == ERR || ch == KEY_RESIZE) continue;
         if (v->editing) tui_key_edit(v, ch);
         else if (!tui_key_popup(v, ch) && tui_key_table(v, ch)) next = 0;
