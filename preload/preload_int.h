@@ -158,6 +158,29 @@ __attribute__((visibility("default"))) int unw_backtrace(void **buffer, int size
  * (n <= 0: unwinding failed), keeps at most depth, interns the rest. */
 uint32_t stack_intern_unwound(uint64_t *frames, int n);
 
+/* The fork gate (stack.c, design note 5): a fork waits until no thread
+ * is inside stack_capture, whose unwinder takes locks a child must not
+ * inherit held. Threads count themselves in a stripe picked by their TLS
+ * address; a closed gate sends them to stack_gate_wait(). */
+#define STACK_GATE_STRIPES 64u
+struct stack_gate_stripe {
+    _Atomic uint32_t busy; /* threads of this stripe inside stack_capture */
+    uint32_t pad[15];      /* one cache line each */
+};
+extern struct stack_gate_stripe stack_gate_busy[STACK_GATE_STRIPES];
+extern _Atomic uint32_t stack_gate_closed;
+void stack_gate_wait(_Atomic uint32_t *busy); /* leaves, waits for the fork, re-enters */
+
+static inline __attribute__((always_inline)) _Atomic uint32_t *stack_gate_enter(void)
+{
+    _Atomic uint32_t *busy =
+        &stack_gate_busy[((uintptr_t)&tls_state >> 12) % STACK_GATE_STRIPES].busy;
+    atomic_fetch_add_explicit(busy, 1, memory_order_seq_cst); /* then read the gate */
+    if (MT_UNLIKELY(atomic_load_explicit(&stack_gate_closed, memory_order_seq_cst)))
+        stack_gate_wait(busy);
+    return busy;
+}
+
 /* Unwinds the caller and interns the stack; returns its id, 0 if none.
  * Writes MODULE/STACK records as needed. Caller holds the guard. Inlined
  * so that the unwinder starts in the hook itself: every frame of ours it
@@ -165,13 +188,16 @@ uint32_t stack_intern_unwound(uint64_t *frames, int n);
 static inline __attribute__((always_inline)) uint32_t stack_capture(void)
 {
     uint64_t buf[STACK_MAX_DEPTH + STACK_SLACK];
-    return stack_intern_unwound(buf, unw_backtrace((void **)buf, (int)stack_unwind_max));
+    _Atomic uint32_t *busy = stack_gate_enter();
+    uint32_t id = stack_intern_unwound(buf, unw_backtrace((void **)buf, (int)stack_unwind_max));
+    atomic_fetch_sub_explicit(busy, 1, memory_order_release);
+    return id;
 }
 /* Interns a given frame array (tests, and stack_capture). */
 uint32_t stack_intern(const uint64_t *frames, uint32_t n_frames);
 uint32_t stack_next_id(void); /* first id not handed out yet */
 uint32_t stack_depth(void);
-void stack_fork_child(void);  /* child of fork: abandon half-published entries */
+void stack_fork_child(void);  /* child of fork: abandon half-published entries, open the gate */
 
 int mod_scan_all(void);       /* MODULE for every loaded object; at init */
 void mod_check(void);         /* rescan if dlopen/dlclose happened */

@@ -21,14 +21,31 @@
  *   4. The table does not grow: past 3/4 load new stacks get id 0 and the
  *      file is flagged MT_DEGRADED_STACK_TABLE (lookups of known stacks go
  *      on working).
+ *   5. fork() while another thread unwinds would hand the child locks held
+ *      forever: libunwind's register-state cache mutex (Debian builds it
+ *      without the per-thread cache, so PER_THREAD is GLOBAL) and glibc's
+ *      dl_load_write_lock, which dl_iterate_phdr takes and fork does not
+ *      reset; the child's first unwind then hangs. So a pthread_atfork
+ *      prepare handler closes a gate and waits until every stripe count is
+ *      0; stack_capture counts itself in (seq_cst add, then reads the gate:
+ *      either it sees the gate or the fork sees its count) and waits
+ *      outside while the gate is closed. The parent and the child reopen
+ *      it. The wait is bounded (STACK_GATE_MAX_NS) so that a fork from a
+ *      signal handler that interrupted an unwind cannot hang on itself.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "preload_int.h"
 
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -64,6 +81,12 @@ static struct {
 } stk = {.next_id = 1, .depth = STACK_DEFAULT_DEPTH};
 
 uint32_t stack_unwind_max = STACK_DEFAULT_DEPTH + STACK_SLACK;
+
+#define STACK_GATE_MAX_NS 5000000000ull /* design note 5: give up waiting after 5 s */
+#define STACK_GATE_NAP_NS 50000L        /* between looks at the stripe counts */
+
+struct stack_gate_stripe stack_gate_busy[STACK_GATE_STRIPES];
+_Atomic uint32_t stack_gate_closed;
 
 /* ------------------------------------------------------------ helpers */
 
@@ -145,6 +168,58 @@ static uint32_t stack_match(struct stack_entry *e, uint64_t key, const uint64_t 
     return memcmp(e->frames, frames, (size_t)n * sizeof(uint64_t)) == 0 ? e->id : 0;
 }
 
+/* ------------------------------------------------------------ fork gate */
+
+void stack_gate_wait(_Atomic uint32_t *busy)
+{
+    while (atomic_load_explicit(&stack_gate_closed, memory_order_seq_cst)) {
+        atomic_fetch_sub_explicit(busy, 1, memory_order_release);
+        /* sleeps only while the gate is still 1; woken when it opens */
+        syscall(SYS_futex, (uint32_t *)&stack_gate_closed, FUTEX_WAIT_PRIVATE, 1u, NULL, NULL, 0);
+        atomic_fetch_add_explicit(busy, 1, memory_order_seq_cst);
+    }
+}
+
+static uint64_t stack_gate_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int stack_gate_idle(void)
+{
+    for (uint32_t i = 0; i < STACK_GATE_STRIPES; i++)
+        if (atomic_load_explicit(&stack_gate_busy[i].busy, memory_order_seq_cst) != 0)
+            return 0;
+    return 1;
+}
+
+static void stack_gate_open(void)
+{
+    atomic_store_explicit(&stack_gate_closed, 0, memory_order_seq_cst);
+    syscall(SYS_futex, (uint32_t *)&stack_gate_closed, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
+
+/* pthread_atfork prepare: no thread inside stack_capture past this point. */
+static void stack_fork_prepare(void)
+{
+    int saved = errno;
+    atomic_store_explicit(&stack_gate_closed, 1, memory_order_seq_cst);
+    uint64_t t0 = stack_gate_now_ns();
+    struct timespec nap = {0, STACK_GATE_NAP_NS};
+    while (!stack_gate_idle() && stack_gate_now_ns() - t0 < STACK_GATE_MAX_NS)
+        nanosleep(&nap, NULL);
+    errno = saved;
+}
+
+static void stack_fork_parent(void)
+{
+    int saved = errno;
+    stack_gate_open();
+    errno = saved;
+}
+
 /* ------------------------------------------------------------ exported */
 
 int stack_init(uint32_t depth, uint64_t self_lo, uint64_t self_hi, uint32_t capacity)
@@ -161,6 +236,7 @@ int stack_init(uint32_t depth, uint64_t self_lo, uint64_t self_hi, uint32_t capa
     stk.mask = capacity - 1;
     stk.limit = capacity / 4 * 3;
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    pthread_atfork(stack_fork_prepare, stack_fork_parent, NULL); /* child: stack_fork_child */
     return 0;
 }
 
@@ -215,4 +291,9 @@ uint32_t stack_depth(void)
 void stack_fork_child(void)
 {
     atomic_fetch_add_explicit(&stk.epoch, 1, memory_order_relaxed);
+    /* the other threads are gone: their counts too (one left over if the
+     * prepare wait gave up); then the gate opens as in the parent */
+    for (uint32_t i = 0; i < STACK_GATE_STRIPES; i++)
+        atomic_store_explicit(&stack_gate_busy[i].busy, 0, memory_order_relaxed);
+    atomic_store_explicit(&stack_gate_closed, 0, memory_order_seq_cst);
 }
