@@ -12,8 +12,10 @@
 . "$(dirname "$0")/rec_common.bash"
 rec_require rec_finish
 
-"$MT" run -o "$T/ck.mtrace" --no-analyze -- "$TGT/rec_finish" "$T/marker" "$T/go" "$T/done" \
-    >"$T/ck.run.out" 2>"$T/ck.run.err" &
+# A killed run cannot remove its session directory: make it under $T.
+mkdir -m 700 "$T/run"
+XDG_RUNTIME_DIR=$T/run "$MT" run -o "$T/ck.mtrace" --no-analyze -- "$TGT/rec_finish" "$T/marker" \
+    "$T/go" "$T/done" >"$T/ck.run.out" 2>"$T/ck.run.err" &
 mt=$!
 rec_wait_file "$T/marker" 20
 read -r _ tpid _ <"$T/marker"

@@ -13,6 +13,10 @@
 rp_require run report -- example
 CHROME=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 [ -n "$CHROME" ] || skip "chromium not installed (scripts/deps.sh installs it)"
+# chromium writes dconf and config under $HOME and $XDG_*: keep them in $T
+mkdir -m 700 -p "$T/home/run"
+CHROME_ENV=(env HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config" XDG_CACHE_HOME="$T/home/.cache"
+    XDG_RUNTIME_DIR="$T/home/run")
 rp_record ex "$TGT/example"
 DB=$T/ex.db
 rp_mt report "$DB" --format html -o "$T/r.html"
@@ -21,7 +25,7 @@ rp_mt report "$DB" --format html -o "$T/r.html"
 grep -Eo '<(script|link|img)[^>]*(src|href)="https?:' "$T/r.html" && fail "the page loads something remote"
 
 chrome() {
-    timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --disable-background-networking \
+    timeout 120 "${CHROME_ENV[@]}" "$CHROME" --headless --no-sandbox --disable-gpu --disable-background-networking \
         --disable-component-update --disable-sync --no-first-run --user-data-dir="$T/profile" \
         --enable-logging=stderr --v=0 --virtual-time-budget=5000 --window-size=1280,2200 "$@" \
         "file://$T/r.html"
