@@ -112,8 +112,8 @@ static int run_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 static int run_parse(int argc, char **argv, struct run_opts *o)
 {
     enum { RUN_OPT_DEPTH = 256, RUN_OPT_LOSSY, RUN_OPT_FREE, RUN_OPT_NOFOLLOW, RUN_OPT_PERIOD,
-           RUN_OPT_POUT, RUN_OPT_NOAN, RUN_OPT_HELP, RUN_OPT_ANALYZE, RUN_OPT_LIVE, RUN_OPT_NOLIVE, RUN_OPT_QUIET,
-           RUN_OPT_NOERR };
+           RUN_OPT_POUT, RUN_OPT_NOAN, RUN_OPT_HELP, RUN_OPT_ANALYZE, RUN_OPT_LIVE, RUN_OPT_NOLIVE,
+           RUN_OPT_QUIET, RUN_OPT_NOERR };
     static const struct option longs[] = {
         {"depth", required_argument, 0, RUN_OPT_DEPTH}, {"lossy", no_argument, 0, RUN_OPT_LOSSY},
         {"free-stacks", no_argument, 0, RUN_OPT_FREE}, {"no-follow-fork", no_argument, 0, RUN_OPT_NOFOLLOW},
