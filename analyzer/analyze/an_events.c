@@ -81,20 +81,6 @@ struct an_site *an_site_get(struct an_state *st, struct an_proc *p, uint32_t loc
     return s;
 }
 
-/* Before a site changes: if a new process maximum happened since its last
- * change, its live figures as they stand are its figures at that peak. */
-static inline void an_site_touch(const struct an_proc *p, struct an_site *s)
-{
-    if (s->snap_epoch == p->peak_epoch) return;
-    s->peak_bytes = s->live_bytes;
-    s->peak_blocks = s->live_blocks;
-    s->snap_epoch = p->peak_epoch;
-}
-
-static inline unsigned an_bitlen(uint64_t v)
-{
-    return v ? 64u - (unsigned)__builtin_clzll(v) : 0u;
-}
 
 /* ------------------------------------------------------------ alloc/free */
 
@@ -163,16 +149,6 @@ int an_ev_free(struct an_state *st, struct an_proc *p, const struct mt_rec_free 
     return an_release(st, p, (uint32_t)idx, r, r->c.t_ns - st->start_mono_ns);
 }
 
-static void an_peak_check(struct an_proc *p, uint64_t seq, uint64_t t_ns)
-{
-    if (p->live_bytes <= p->peak_bytes) return;
-    p->peak_bytes = p->live_bytes;
-    p->peak_blocks = p->live_blocks;
-    p->peak_seq = seq;
-    p->peak_ns = t_ns;
-    p->peak_epoch++;
-    p->peak_frag_pending = 1;
-}
 
 int an_ev_alloc(struct an_state *st, struct an_proc *p, const struct mt_rec_alloc *r)
 {

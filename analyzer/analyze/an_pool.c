@@ -44,31 +44,6 @@ static uint64_t an_pool_rel(const struct an_state *st, uint64_t t_ns)
     return t_ns >= st->start_mono_ns ? t_ns - st->start_mono_ns : 0;
 }
 
-static unsigned an_pool_bitlen(uint64_t v)
-{
-    return v ? 64u - (unsigned)__builtin_clzll(v) : 0u;
-}
-
-/* A site's peak snapshot before it changes (an_events.c, an_site_touch). */
-static void an_pool_site_touch(const struct an_proc *p, struct an_site *s)
-{
-    if (s->snap_epoch == p->peak_epoch) return;
-    s->peak_bytes = s->live_bytes;
-    s->peak_blocks = s->live_blocks;
-    s->snap_epoch = p->peak_epoch;
-}
-
-/* The process's peak rule (an_events.c, an_peak_check). */
-static void an_pool_peak_check(struct an_proc *p, uint64_t seq, uint64_t t_ns)
-{
-    if (p->live_bytes <= p->peak_bytes) return;
-    p->peak_bytes = p->live_bytes;
-    p->peak_blocks = p->live_blocks;
-    p->peak_seq = seq;
-    p->peak_ns = t_ns;
-    p->peak_epoch++;
-    p->peak_frag_pending = 1;
-}
 
 /* The pool of pool_id, created unnamed when its CREATE was not seen (a
  * forked child inherits its parent's pools). NULL on ENOMEM. */
@@ -149,7 +124,7 @@ static void an_pool_tl_note(struct an_cpool *pl, uint64_t seq, uint64_t t_ns)
 static void an_pool_sb_move(struct an_proc *p, struct an_block *b, int sign)
 {
     struct an_site *s = &p->sites[b->site];
-    an_pool_site_touch(p, s);
+    an_site_touch(p, s);
     if (sign < 0) {
         s->live_bytes -= b->size;
         s->live_blocks--;
@@ -257,13 +232,13 @@ static int an_pool_release(struct an_state *st, struct an_proc *p, struct an_cpo
         }
         p->peak_frag_pending = 0;
     }
-    an_pool_site_touch(p, s);
+    an_site_touch(p, s);
     s->live_bytes -= b->size;
     s->live_blocks--;
     s->n_frees++;
     s->n_temporary += (uint64_t)temporary;
     uint64_t life = t_ns > b->t_ns ? t_ns - b->t_ns : 0;
-    unsigned lb = an_pool_bitlen(life);
+    unsigned lb = an_bitlen(life);
     s->lifetime_sum_ns += life;
     s->hist_life[lb < AN_HIST_BUCKETS ? lb : AN_HIST_BUCKETS - 1]++;
     p->hist_life[lb][0]++;
@@ -315,14 +290,14 @@ static int an_pool_alloc(struct an_state *st, struct an_proc *p, struct an_cpool
                            .t_ns = t_ns, .alloc_id = st->next_alloc_id++, .site = site_idx,
                            .tid = r->tid};
     if ((rc = an_map_put(&pl->chunks, r->addr, idx))) return rc;
-    an_pool_site_touch(p, s);
+    an_site_touch(p, s);
     s->n_allocs++;
     s->alloc_bytes += r->size;
     s->usable_bytes += r->size;
     s->live_bytes += r->size;
     s->live_blocks++;
     if (s->live_bytes > s->max_live_bytes) s->max_live_bytes = s->live_bytes;
-    unsigned sb = an_pool_bitlen(r->size);
+    unsigned sb = an_bitlen(r->size);
     s->hist_size[sb < AN_HIST_BUCKETS ? sb : AN_HIST_BUCKETS - 1]++;
     p->hist_size[sb][0]++;
     p->hist_size[sb][1] += r->size;
@@ -334,7 +309,7 @@ static int an_pool_alloc(struct an_state *st, struct an_proc *p, struct an_cpool
     p->tl.n_allocs++;
     p->tl.alloc_bytes += r->size;
     if (p->live_bytes > p->tl.max_bytes) p->tl.max_bytes = p->live_bytes;
-    an_pool_peak_check(p, r->c.seq, t_ns);
+    an_peak_check(p, r->c.seq, t_ns);
     struct an_thread *t = an_thread_get(st, p, r->tid);
     if (!t) return -ENOMEM;
     t->last_alloc_id = b->alloc_id;

@@ -309,4 +309,35 @@ void an_pool_put(struct an_state *st, uint32_t idx);
 /* sqlite3_step + reset, mapping failure to MT_ESQLITE with the message. */
 int an_out_step(struct an_state *st, sqlite3_stmt *s);
 
+
+/* ---- shared by the malloc and the pool event handlers (an_events.c,
+ * an_pool.c): one rule for a site's peak snapshot and the process peak. */
+/* Before a site changes: if a new process maximum happened since its last
+ * change, its live figures as they stand are its figures at that peak. */
+static inline void an_site_touch(const struct an_proc *p, struct an_site *s)
+{
+    if (s->snap_epoch == p->peak_epoch) return;
+    s->peak_bytes = s->live_bytes;
+    s->peak_blocks = s->live_blocks;
+    s->snap_epoch = p->peak_epoch;
+}
+
+static inline unsigned an_bitlen(uint64_t v)
+{
+    return v ? 64u - (unsigned)__builtin_clzll(v) : 0u;
+}
+
+/* A new process maximum of live bytes: remember where it happened and
+ * open a new epoch, so sites snapshot their figures lazily. */
+static inline void an_peak_check(struct an_proc *p, uint64_t seq, uint64_t t_ns)
+{
+    if (p->live_bytes <= p->peak_bytes) return;
+    p->peak_bytes = p->live_bytes;
+    p->peak_blocks = p->live_blocks;
+    p->peak_seq = seq;
+    p->peak_ns = t_ns;
+    p->peak_epoch++;
+    p->peak_frag_pending = 1;
+}
+
 #endif /* MEMTRACE_ANALYZE_INT_H */
