@@ -267,6 +267,8 @@ static void proc_end_gone(struct collector *c, struct collect_proc *p)
     }
 }
 
+static void proc_apply_exec(struct collector *c);
+
 void collect_proc_sample(struct collector *c, uint64_t now_ns)
 {
     for (struct collect_proc *p = c->procs; p; p = p->next) {
@@ -280,7 +282,12 @@ void collect_proc_sample(struct collector *c, uint64_t now_ns)
             collect_write_rec(c, p->pid, p->gen, &r, sizeof r);
         }
         atomic_fetch_add_explicit(&proc_file(p)->mallinfo_req, 1, memory_order_release);
-        if (kill((pid_t)p->pid, 0) != 0 && errno == ESRCH) proc_end_gone(c, p);
+        if (kill((pid_t)p->pid, 0) == 0 || errno != ESRCH) continue;
+        /* note 2 before note 3: a later image of the gone pid made its file
+         * before the pid died, even if no scan has seen it yet */
+        collect_proc_scan(c);
+        proc_apply_exec(c);
+        if (!p->ended) proc_end_gone(c, p);
     }
 }
 
