@@ -1,12 +1,13 @@
 # tests/e2e/tui_common.bash — tmux driving for the tui_*.sh tests (sourced after lib.sh)
 #
-# Each test gets a private tmux server (-L), killed at exit, and drives the
+# Each test gets a private tmux server (socket in $T: tmux leaves its socket
+# file behind after kill-server), killed at exit, and drives the
 # view at a fixed 80x24: tui_start, tui_keys, tui_cap, tui_wait_for. Waits
 # poll the captured screen with a bound until it shows what is awaited and
 # has settled; nothing asserts on timing.
 command -v tmux >/dev/null || skip "tmux not installed"
-TUI_SOCK=mt_e2e_$$
-tui_tmux() { tmux -L "$TUI_SOCK" "$@"; }
+TUI_SOCK=$T/tmux.sock
+tui_tmux() { tmux -S "$TUI_SOCK" "$@"; }
 tui_stop() { tui_tmux kill-server 2>/dev/null || true; }
 trap 'tui_stop; mt_cleanup' EXIT
 
