@@ -173,31 +173,41 @@ int an_ev_alloc(struct an_state *st, struct an_proc *p, const struct mt_rec_allo
                            .site = site_idx, .tid = r->tid, .family = r->family, .api = r->api,
                            .realloc = (r->c.hdr.flags & MT_ALLOC_F_REALLOC) ? 1 : 0};
     if ((rc = an_map_put(&p->live, r->addr, idx))) return rc;
+    return an_block_count(st, p, s, b);
+}
+
+/* Counts a new live block b of site s in the site, process, timeline and
+ * thread figures, then applies the peak rule. Shared by malloc blocks and
+ * pool chunks so both follow one definition (docs/metrics.md). 0 or
+ * -ENOMEM. */
+int an_block_count(struct an_state *st, struct an_proc *p, struct an_site *s,
+                   const struct an_block *b)
+{
     an_site_touch(p, s);
     s->n_allocs++;
-    s->alloc_bytes += r->size;
-    s->usable_bytes += r->usable;
-    s->live_bytes += r->size;
+    s->alloc_bytes += b->size;
+    s->usable_bytes += b->usable;
+    s->live_bytes += b->size;
     s->live_blocks++;
     if (s->live_bytes > s->max_live_bytes) s->max_live_bytes = s->live_bytes;
-    unsigned sb = an_bitlen(r->size);
+    unsigned sb = an_bitlen(b->size);
     s->hist_size[sb < AN_HIST_BUCKETS ? sb : AN_HIST_BUCKETS - 1]++;
     p->hist_size[sb][0]++;
-    p->hist_size[sb][1] += r->size;
-    p->live_bytes += r->size;
-    p->live_usable += r->usable;
+    p->hist_size[sb][1] += b->size;
+    p->live_bytes += b->size;
+    p->live_usable += b->usable;
     p->live_blocks++;
     p->n_allocs++;
-    p->alloc_bytes += r->size;
+    p->alloc_bytes += b->size;
     p->tl.n_allocs++;
-    p->tl.alloc_bytes += r->size;
+    p->tl.alloc_bytes += b->size;
     if (p->live_bytes > p->tl.max_bytes) p->tl.max_bytes = p->live_bytes;
-    an_peak_check(p, r->c.seq, t_ns);
-    struct an_thread *t = an_thread_get(st, p, r->tid);
+    an_peak_check(p, b->seq, b->t_ns);
+    struct an_thread *t = an_thread_get(st, p, b->tid);
     if (!t) return -ENOMEM;
     t->last_alloc_id = b->alloc_id;
     t->n_allocs++;
-    t->alloc_bytes += r->size;
+    t->alloc_bytes += b->size;
     return 0;
 }
 

@@ -293,6 +293,8 @@ int an_final_session(struct an_state *st, const struct analyze_result *res);
 
 /* ------------------------------------------------------------ an_events.c */
 
+int an_block_count(struct an_state *st, struct an_proc *p, struct an_site *s,
+                   const struct an_block *b);
 int an_ev_alloc(struct an_state *st, struct an_proc *p, const struct mt_rec_alloc *r);
 int an_ev_free(struct an_state *st, struct an_proc *p, const struct mt_rec_free *r);
 int an_ev_error(struct an_state *st, struct an_proc *p, const struct mt_rec_error *r);
