@@ -310,8 +310,8 @@ static int an_client_final_flagged(struct an_state *st, struct an_proc *p)
 {
     int rc = 0;
     for (size_t i = 0; i < p->live.cap && !rc; i++) {
-        if (!p->live.keys[i]) continue;
-        uint32_t idx = (uint32_t)p->live.vals[i];
+        if (!p->live.e[i].key) continue;
+        uint32_t idx = (uint32_t)p->live.e[i].val;
         struct an_block *b = &st->pool[idx];
         if (!(b->client & (AN_BLK_SUPERBLOCK | AN_BLK_IGNORED))) continue;
         rc = an_client_alloc_row(st, p, b, trace_family_name(b->family), trace_api_name(b->api),

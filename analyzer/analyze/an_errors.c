@@ -35,8 +35,8 @@ static const struct an_block *an_err_interior(struct an_state *st, struct an_pro
                                               uint64_t addr)
 {
     for (size_t i = 0; i < p->live.cap; i++) {
-        if (!p->live.keys[i]) continue;
-        const struct an_block *b = &st->pool[p->live.vals[i]];
+        if (!p->live.e[i].key) continue;
+        const struct an_block *b = &st->pool[p->live.e[i].val];
         uint64_t end = b->addr + (b->usable > b->size ? b->usable : b->size);
         if (addr > b->addr && addr < end) return b;
     }
@@ -55,8 +55,11 @@ static int an_err_above_modules(const struct an_proc *p, uint64_t addr)
 static void an_err_classify(struct an_state *st, struct an_proc *p, uint64_t addr,
                             const char *twice, const char *invalid, struct an_err *e)
 {
-    uint64_t idx;
-    if (an_map_get(&p->freed, addr, &idx)) {
+    uint64_t idx, live;
+    /* The freed map keeps an address's last freed block even after the
+     * address is allocated again (an_events.c): only a free of an address
+     * that is not live now refers to it. */
+    if (!an_map_get(&p->live, addr, &live) && an_map_get(&p->freed, addr, &idx)) {
         e->kind = twice;
         e->blk = &st->pool[idx];
         e->alloc_stack = p->sites[e->blk->site].stack;

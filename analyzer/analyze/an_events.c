@@ -7,8 +7,11 @@
  * the process's latest maximum (lazy snapshot: a site copies live into
  * peak_* before its first change after a new maximum, see docs/metrics.md,
  * "Peak heap"); a freed block is remembered in the freed map until its
- * address is allocated again, which is what tells a double free from an
- * invalid one.
+ * address is freed again, which is what tells a double free from an
+ * invalid one. An allocation does not remove its address from the freed
+ * map (one probe less per event): while the address is live the entry is
+ * never consulted (an_errors.c checks the live map first), and the next
+ * free of the address replaces it.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -38,7 +41,13 @@ uint32_t an_stack_global(struct an_state *st, const struct an_proc *p, uint32_t 
 struct an_thread *an_thread_get(struct an_state *st, struct an_proc *p, uint32_t tid)
 {
     uint64_t idx;
-    if (an_map_get(&p->thr, (uint64_t)tid + 1, &idx)) return &p->threads[idx];
+    /* Runs of events come from one thread: remember the last one. */
+    if (p->thr_last_tid == (uint64_t)tid + 1) return &p->threads[p->thr_last_idx];
+    if (an_map_get(&p->thr, (uint64_t)tid + 1, &idx)) {
+        p->thr_last_tid = (uint64_t)tid + 1;
+        p->thr_last_idx = (uint32_t)idx;
+        return &p->threads[idx];
+    }
     if (p->n_threads == p->cap_threads) {
         size_t cap = p->cap_threads ? p->cap_threads * 2 : 8;
         struct an_thread *n = realloc(p->threads, cap * sizeof *n);
@@ -122,12 +131,13 @@ static int an_release(struct an_state *st, struct an_proc *p, uint32_t idx,
     b->free_stack = free_stack;
     if (p->freed.n >= AN_FREED_MAX) {
         for (size_t i = 0; i < p->freed.cap; i++)
-            if (p->freed.keys[i]) an_pool_put(st, (uint32_t)p->freed.vals[i]);
+            if (p->freed.e[i].key) an_pool_put(st, (uint32_t)p->freed.e[i].val);
         an_map_fini(&p->freed);
     }
     uint64_t old;
-    if (an_map_get(&p->freed, b->addr, &old)) an_pool_put(st, (uint32_t)old);
-    return an_map_put(&p->freed, b->addr, idx);
+    rc = an_map_swap(&p->freed, b->addr, idx, &old);
+    if (rc == 1) an_pool_put(st, (uint32_t)old);
+    return rc < 0 ? rc : 0;
 }
 
 int an_ev_free(struct an_state *st, struct an_proc *p, const struct mt_rec_free *r)
@@ -163,7 +173,6 @@ int an_ev_alloc(struct an_state *st, struct an_proc *p, const struct mt_rec_allo
         rc = an_release(st, p, (uint32_t)old, &fr, t_ns);
         if (rc) return rc;
     }
-    if (an_map_del(&p->freed, r->addr, &old)) an_pool_put(st, (uint32_t)old);
     uint32_t site_idx, idx;
     struct an_site *s = an_site_get(st, p, r->stack_id, &site_idx);
     if (!s || an_pool_get(st, &idx)) return -ENOMEM;

@@ -41,9 +41,18 @@ struct an_feed_ent {
     uint32_t pid, gen, ring, len;
 };
 
+/* Each batch on its own cache line: the feed fills one while the analysis
+ * reads another, and a shared line would bounce between the cores. */
 struct an_feed_batch {
-    char *buf;              /* owned */
-    size_t cap, len, pos;   /* pos: consumer's read offset */
+    _Alignas(64) char *buf; /* owned */
+    size_t cap, len;
+};
+
+/* The analysis thread's read cursor, on its own line for the same reason. */
+struct an_feed_cursor {
+    _Alignas(64) struct an_feed_batch *b; /* batch being read, NULL if none */
+    const char *buf;
+    size_t pos, len;
 };
 
 struct an_feed {
@@ -52,7 +61,7 @@ struct an_feed {
     size_t head;             /* batch the feed fills */
     size_t tail;             /* batch the analysis reads */
     size_t n_full;           /* handed over, not yet consumed */
-    struct an_feed_batch *cur; /* batch the analysis is reading, NULL if none */
+    struct an_feed_cursor cur; /* the analysis thread's only */
     int done;                /* the feed has handed over its last batch */
     int result;              /* reader's final result: 0 or negative */
     int stop;                /* the analysis quit early */
@@ -127,9 +136,11 @@ static void *an_feed_main(void *arg)
 
 int an_feed_start(struct an_feed **out, struct trace_reader *r)
 {
-    struct an_feed *f = calloc(1, sizeof *f);
+    /* aligned_alloc: the batches and the cursor are cache-line aligned. */
+    struct an_feed *f = aligned_alloc(_Alignof(struct an_feed), sizeof *f);
     *out = f;
     if (!f) return -ENOMEM;
+    memset(f, 0, sizeof *f);
     f->r = r;
     *out = f;
     pthread_mutex_init(&f->mu, NULL);
@@ -146,32 +157,36 @@ int an_feed_start(struct an_feed **out, struct trace_reader *r)
 int an_feed_next(struct an_feed *f, struct trace_event *ev, struct mt_errbuf *eb)
 {
     if (!f->threaded) return trace_reader_next(f->r, ev, eb); /* design note 4 */
+    struct an_feed_cursor *c = &f->cur;
     for (;;) {
-        struct an_feed_batch *b = f->cur;
-        if (b && b->pos < b->len) {
+        if (c->pos < c->len) {
             struct an_feed_ent e;
-            memcpy(&e, b->buf + b->pos, sizeof e);
+            memcpy(&e, c->buf + c->pos, sizeof e);
             *ev = (struct trace_event){.pid = e.pid, .gen = e.gen, .ring = e.ring,
-                                       .rec = (const void *)(b->buf + b->pos + sizeof e)};
-            b->pos += sizeof e + an_feed_pad(e.len);
+                                       .rec = (const void *)(c->buf + c->pos + sizeof e)};
+            c->pos += sizeof e + an_feed_pad(e.len);
             return 1;
         }
         pthread_mutex_lock(&f->mu);
-        if (b) { /* consumed: give it back */
-            b->len = b->pos = 0;
+        if (c->b) { /* consumed: give it back */
+            c->b->len = 0;
             f->tail = (f->tail + 1) % AN_FEED_BATCHES;
             f->n_full--;
-            f->cur = NULL;
+            c->b = NULL;
             pthread_cond_signal(&f->cv_free);
         }
         while (!f->n_full && !f->done) pthread_cond_wait(&f->cv_full, &f->mu);
         int result = f->result;
-        if (f->n_full) f->cur = &f->b[f->tail];
+        if (f->n_full) c->b = &f->b[f->tail];
         pthread_mutex_unlock(&f->mu);
-        if (!f->cur) {
+        if (!c->b) {
+            c->pos = c->len = 0;
             if (result < 0) memcpy(eb, &f->eb, sizeof *eb);
             return result;
         }
+        c->buf = c->b->buf; /* the feed does not touch a handed-over batch */
+        c->len = c->b->len;
+        c->pos = 0;
     }
 }
 

@@ -25,8 +25,8 @@ static int an_final_leaks(struct an_state *st, struct an_proc *p)
 {
     int rc = 0;
     for (size_t i = 0; i < p->live.cap && !rc; i++) {
-        if (!p->live.keys[i]) continue;
-        struct an_block *b = &st->pool[p->live.vals[i]];
+        if (!p->live.e[i].key) continue;
+        struct an_block *b = &st->pool[p->live.e[i].val];
         struct an_site *s = &p->sites[b->site];
         if (!p->scan_done) b->leak_class = 0;
         unsigned cls = b->leak_class ? b->leak_class : AN_UNCLASSIFIED;

@@ -50,8 +50,8 @@ int an_frag_measure(struct an_state *st, struct an_proc *p, struct an_frag *out)
     uint64_t *a = st->frag_buf;
     size_t k = 0;
     for (size_t i = 0; i < p->live.cap; i++) {
-        if (!p->live.keys[i]) continue;
-        const struct an_block *b = &st->pool[p->live.vals[i]];
+        if (!p->live.e[i].key) continue;
+        const struct an_block *b = &st->pool[p->live.e[i].val];
         a[2 * k] = b->addr;
         a[2 * k + 1] = b->addr + (b->usable > b->size ? b->usable : b->size);
         k++;

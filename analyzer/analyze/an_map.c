@@ -28,22 +28,16 @@ int an_map_init(struct an_map *m, size_t cap_hint)
 {
     size_t cap = AN_MAP_MIN_CAP;
     while (cap < cap_hint * 2) cap <<= 1;
-    m->keys = calloc(cap, sizeof *m->keys);
-    m->vals = malloc(cap * sizeof *m->vals);
-    m->cap = cap;
+    m->e = calloc(cap, sizeof *m->e);
+    m->cap = m->e ? cap : 0;
     m->n = 0;
-    if (!m->keys || !m->vals) {
-        an_map_fini(m);
-        return -ENOMEM;
-    }
-    return 0;
+    return m->e ? 0 : -ENOMEM;
 }
 
 void an_map_fini(struct an_map *m)
 {
-    free(m->keys);
-    free(m->vals);
-    m->keys = m->vals = NULL;
+    free(m->e);
+    m->e = NULL;
     m->cap = m->n = 0;
 }
 
@@ -52,11 +46,11 @@ int an_map_get(const struct an_map *m, uint64_t key, uint64_t *val)
     if (!m->cap) return 0;
     size_t mask = m->cap - 1;
     for (size_t i = an_map_slot(key, m->cap);; i = (i + 1) & mask) {
-        if (m->keys[i] == key) {
-            *val = m->vals[i];
+        if (m->e[i].key == key) {
+            *val = m->e[i].val;
             return 1;
         }
-        if (!m->keys[i]) return 0;
+        if (!m->e[i].key) return 0;
     }
 }
 
@@ -66,13 +60,13 @@ static int an_map_grow(struct an_map *m)
     int rc = an_map_init(&big, m->cap);
     if (rc) return rc;
     for (size_t i = 0; i < m->cap; i++)
-        if (m->keys[i]) an_map_put(&big, m->keys[i], m->vals[i]);
+        if (m->e[i].key) an_map_put(&big, m->e[i].key, m->e[i].val);
     an_map_fini(m);
     *m = big;
     return 0;
 }
 
-int an_map_put(struct an_map *m, uint64_t key, uint64_t val)
+int an_map_swap(struct an_map *m, uint64_t key, uint64_t val, uint64_t *old)
 {
     if ((m->n + 1) * 2 > m->cap) {
         int rc = m->cap ? an_map_grow(m) : an_map_init(m, AN_MAP_MIN_CAP);
@@ -80,11 +74,19 @@ int an_map_put(struct an_map *m, uint64_t key, uint64_t val)
     }
     size_t mask = m->cap - 1;
     size_t i = an_map_slot(key, m->cap);
-    while (m->keys[i] && m->keys[i] != key) i = (i + 1) & mask;
-    if (!m->keys[i]) m->n++;
-    m->keys[i] = key;
-    m->vals[i] = val;
-    return 0;
+    while (m->e[i].key && m->e[i].key != key) i = (i + 1) & mask;
+    int had = m->e[i].key != 0;
+    if (had) *old = m->e[i].val;
+    else m->n++;
+    m->e[i] = (struct an_map_ent){key, val};
+    return had;
+}
+
+int an_map_put(struct an_map *m, uint64_t key, uint64_t val)
+{
+    uint64_t old;
+    int rc = an_map_swap(m, key, val, &old);
+    return rc < 0 ? rc : 0;
 }
 
 int an_map_del(struct an_map *m, uint64_t key, uint64_t *val)
@@ -92,23 +94,22 @@ int an_map_del(struct an_map *m, uint64_t key, uint64_t *val)
     if (!m->cap) return 0;
     size_t mask = m->cap - 1;
     size_t i = an_map_slot(key, m->cap);
-    while (m->keys[i] != key) {
-        if (!m->keys[i]) return 0;
+    while (m->e[i].key != key) {
+        if (!m->e[i].key) return 0;
         i = (i + 1) & mask;
     }
-    if (val) *val = m->vals[i];
+    if (val) *val = m->e[i].val;
     /* Backward shift: move later entries of the run into the hole when
      * their home slot does not lie cyclically in (hole, j]. */
     size_t hole = i;
-    for (size_t j = (i + 1) & mask; m->keys[j]; j = (j + 1) & mask) {
-        size_t home = an_map_slot(m->keys[j], m->cap);
+    for (size_t j = (i + 1) & mask; m->e[j].key; j = (j + 1) & mask) {
+        size_t home = an_map_slot(m->e[j].key, m->cap);
         int between = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
         if (between) continue;
-        m->keys[hole] = m->keys[j];
-        m->vals[hole] = m->vals[j];
+        m->e[hole] = m->e[j];
         hole = j;
     }
-    m->keys[hole] = 0;
+    m->e[hole].key = 0;
     m->n--;
     return 1;
 }

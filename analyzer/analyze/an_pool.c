@@ -264,7 +264,7 @@ static int an_pool_release(struct an_state *st, struct an_proc *p, struct an_cpo
     b->free_stack = free_stack;
     if (pl->freed.n >= AN_POOL_FREED_MAX) {
         for (size_t i = 0; i < pl->freed.cap; i++)
-            if (pl->freed.keys[i]) an_pool_put(st, (uint32_t)pl->freed.vals[i]);
+            if (pl->freed.e[i].key) an_pool_put(st, (uint32_t)pl->freed.e[i].val);
         an_map_fini(&pl->freed);
     }
     uint64_t old;
@@ -303,8 +303,8 @@ static const struct an_block *an_pool_interior(struct an_state *st, struct an_cp
                                                uint64_t addr)
 {
     for (size_t i = 0; i < pl->chunks.cap; i++) {
-        if (!pl->chunks.keys[i]) continue;
-        const struct an_block *b = &st->pool[pl->chunks.vals[i]];
+        if (!pl->chunks.e[i].key) continue;
+        const struct an_block *b = &st->pool[pl->chunks.e[i].val];
         if (addr > b->addr && addr < b->addr + b->size) return b;
     }
     return NULL;
@@ -370,7 +370,7 @@ static int an_pool_drop_all(struct an_state *st, struct an_proc *p, struct an_cp
     uint32_t *idx = malloc((pl->chunks.n + 1) * sizeof *idx);
     if (!idx) return -ENOMEM;
     for (size_t i = 0; i < pl->chunks.cap; i++)
-        if (pl->chunks.keys[i]) idx[n++] = (uint32_t)pl->chunks.vals[i];
+        if (pl->chunks.e[i].key) idx[n++] = (uint32_t)pl->chunks.e[i].val;
     an_map_fini(&pl->chunks);
     int rc = 0;
     uint32_t stack = an_stack_global(st, p, r->stack_id);
@@ -406,7 +406,7 @@ int an_pool_on_pool(struct an_state *st, struct an_proc *p, const struct mt_rec_
         pl->end_held = pl->held_bytes;
         rc = an_pool_drop_all(st, p, pl, r, "pool_destroy", 1);
         for (size_t i = 0; i < pl->sbs.cap && !rc; i++)
-            if (pl->sbs.keys[i]) an_pool_sb_restore(st, p, pl->sbs.keys[i]);
+            if (pl->sbs.e[i].key) an_pool_sb_restore(st, p, pl->sbs.e[i].key);
         an_map_fini(&pl->sbs);
         pl->held_bytes = 0;
         pl->destroyed = 1;
@@ -485,8 +485,8 @@ static int an_pool_final_chunks(struct an_state *st, struct an_proc *p, struct a
 {
     int rc = 0;
     for (size_t i = 0; i < pl->chunks.cap && !rc; i++) {
-        if (!pl->chunks.keys[i]) continue;
-        struct an_block *b = &st->pool[pl->chunks.vals[i]];
+        if (!pl->chunks.e[i].key) continue;
+        struct an_block *b = &st->pool[pl->chunks.e[i].val];
         const char *leak = NULL;
         if (!(b->client & AN_BLK_IGNORED)) {
             unsigned cls = p->scan_done && b->leak_class ? b->leak_class : AN_UNCLASSIFIED;

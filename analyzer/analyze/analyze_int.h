@@ -25,10 +25,13 @@
 
 /* Open addressing, linear probing, backward-shift deletion. Keys are
  * nonzero uint64 (callers add 1 or mix when 0 is possible). */
+struct an_map_ent {
+    uint64_t key;    /* 0 = empty slot */
+    uint64_t val;
+};
 struct an_map {
-    uint64_t *keys;  /* owned; 0 = empty slot */
-    uint64_t *vals;  /* owned */
-    size_t cap;      /* power of two */
+    struct an_map_ent *e; /* owned, cap entries: key and value share a line */
+    size_t cap;           /* power of two */
     size_t n;
 };
 int an_map_init(struct an_map *m, size_t cap_hint);
@@ -39,6 +42,9 @@ int an_map_get(const struct an_map *m, uint64_t key, uint64_t *val);
 int an_map_put(struct an_map *m, uint64_t key, uint64_t val);
 /* 1 and *val (may be NULL) if removed, 0 if absent. */
 int an_map_del(struct an_map *m, uint64_t key, uint64_t *val);
+/* Inserts or replaces, in one probe: 1 and *old if key was present, 0 if
+ * not, -ENOMEM. */
+int an_map_swap(struct an_map *m, uint64_t key, uint64_t val, uint64_t *old);
 
 /* ------------------------------------------------------------ entities */
 
@@ -136,6 +142,8 @@ struct an_proc {
     size_t n_sites, cap_sites;
     struct an_thread *threads;
     size_t n_threads, cap_threads;
+    uint64_t thr_last_tid;  /* an_thread_get's one-entry cache: tid + 1 (0 empty) */
+    uint32_t thr_last_idx;  /* and its index into threads */
 
     uint64_t live_bytes, live_blocks, live_usable;
     uint64_t peak_bytes, peak_blocks, peak_seq, peak_ns, peak_epoch;
