@@ -72,8 +72,10 @@ void an_pool_put(struct an_state *st, uint32_t idx)
 static struct an_proc *an_proc_find(struct an_state *st, uint32_t pid, uint32_t gen)
 {
     uint64_t idx;
+    struct an_proc *p = st->recent;
+    if (p && p->pid == pid && p->gen == gen) return p;
     if (!an_map_get(&st->procs, ((uint64_t)pid << 32 | gen) + 1, &idx)) return NULL;
-    return st->procs_v[idx];
+    return st->recent = st->procs_v[idx];
 }
 
 static struct an_proc *an_proc_get(struct an_state *st, uint32_t pid, uint32_t gen)

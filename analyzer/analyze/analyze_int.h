@@ -183,6 +183,7 @@ struct an_state {
     struct an_map procs;     /* (pid << 32 | gen) -> index in procs_v */
     struct an_proc **procs_v;
     size_t n_procs, cap_procs;
+    struct an_proc *recent;  /* last process found: events come in runs of one */
     struct an_block *pool;   /* live and freed blocks */
     size_t n_pool, cap_pool;
     uint32_t pool_free;      /* head of free list, UINT32_MAX = none */
@@ -289,6 +290,7 @@ int an_feed_start(struct an_feed **f, struct trace_reader *r);
 /* trace_reader_next()'s contract, records copied by the feed: ev->rec is
  * valid until the next call. */
 int an_feed_next(struct an_feed *f, struct trace_event *ev, struct mt_errbuf *eb);
+
 /* Stops and joins the feed thread; r belongs to the caller again. */
 void an_feed_stop(struct an_feed *f);
 

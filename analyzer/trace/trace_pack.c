@@ -73,16 +73,23 @@ static inline uint64_t pack_unzigzag(uint64_t z)
 }
 
 /* Reads a varint at *p (< end). 0, or -1 when it runs past end or over
- * 64 bits. */
+ * 64 bits. Most words are small deltas: one byte, tested first. */
 static inline int pack_get(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
+    const uint8_t *q = *p;
+    if (q < end && !(*q & 0x80)) {
+        *v = *q;
+        *p = q + 1;
+        return 0;
+    }
     uint64_t x = 0;
     for (unsigned shift = 0; shift < 7 * PACK_VARINT_MAX; shift += 7) {
-        if (*p == end) return -1;
-        uint8_t b = *(*p)++;
+        if (q == end) return -1;
+        uint8_t b = *q++;
         x |= (uint64_t)(b & 0x7f) << shift;
         if (!(b & 0x80)) {
             *v = x;
+            *p = q;
             return 0;
         }
     }

@@ -90,6 +90,7 @@ struct trace_reorder {
     size_t n_buckets;                /* power of two */
     size_t n_streams;
     struct reorder_stream *first, *last; /* creation order */
+    struct reorder_stream *recent;   /* last stream found: blocks come in runs */
     struct reorder_item *q;          /* owned ring buffer of ready events */
     size_t q_cap, q_head, q_len;
     struct mt_rec_hdr *last_owned;   /* record handed out last, freed next pop */
@@ -180,9 +181,10 @@ static int reorder_rehash(struct trace_reorder *ro)
 static struct reorder_stream *reorder_stream_get(struct trace_reorder *ro, uint32_t pid,
                                                  uint32_t gen)
 {
+    if (ro->recent && ro->recent->pid == pid && ro->recent->gen == gen) return ro->recent;
     size_t h = reorder_hash(pid, gen, ro->n_buckets);
     for (struct reorder_stream *s = ro->buckets[h]; s; s = s->hnext)
-        if (s->pid == pid && s->gen == gen) return s;
+        if (s->pid == pid && s->gen == gen) return ro->recent = s;
     if (ro->n_streams >= ro->n_buckets && reorder_rehash(ro) == 0)
         h = reorder_hash(pid, gen, ro->n_buckets);
     struct reorder_stream *s = calloc(1, sizeof *s);
@@ -196,12 +198,13 @@ static struct reorder_stream *reorder_stream_get(struct trace_reorder *ro, uint3
     else ro->first = s;
     ro->last = s;
     ro->n_streams++;
-    return s;
+    return ro->recent = s;
 }
 
 /* Unlinks and frees a stream whose window is empty. */
 static void reorder_stream_drop(struct trace_reorder *ro, struct reorder_stream *s)
 {
+    if (ro->recent == s) ro->recent = NULL;
     struct reorder_stream **pp = &ro->buckets[reorder_hash(s->pid, s->gen, ro->n_buckets)];
     while (*pp != s) pp = &(*pp)->hnext;
     *pp = s->hnext;
