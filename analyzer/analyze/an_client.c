@@ -129,10 +129,8 @@ static int an_client_marker(struct an_state *st, struct an_proc *p, const struct
 static struct an_block *an_client_block(struct an_state *st, struct an_proc *p, uint64_t addr,
                                         uint32_t pool_id)
 {
-    uint64_t idx;
-    if (!pool_id && an_map_get(&p->live, addr, &idx) &&
-        !(st->pool[idx].client & AN_BLK_SUPERBLOCK))
-        return &st->pool[idx];
+    struct an_block *b;
+    if (!pool_id && (b = an_live_at(st, p, addr)) && !(b->client & AN_BLK_SUPERBLOCK)) return b;
     return an_pool_chunk_at(st, p, addr, pool_id, NULL);
 }
 
@@ -253,14 +251,13 @@ int an_client_event(struct an_state *st, struct an_proc *p, const struct mt_rec_
     }
 }
 
-/* The exit scan's entries also classify pool chunks (an_ev_leak sees only p->live). */
+/* The exit scan's entries also classify pool chunks (an_ev_leak sees only p->blocks). */
 static void an_client_exit_leak(struct an_state *st, struct an_proc *p, const struct mt_rec_leak *r)
 {
     const struct mt_leak_entry *e = (const struct mt_leak_entry *)(r + 1);
-    uint64_t idx;
     for (uint32_t i = 0; i < r->n; i++) {
-        if (an_map_get(&p->live, e[i].addr, &idx) && !(st->pool[idx].client & AN_BLK_SUPERBLOCK))
-            continue;
+        const struct an_block *live = an_live_at(st, p, e[i].addr);
+        if (live && !(live->client & AN_BLK_SUPERBLOCK)) continue;
         struct an_block *b = an_pool_chunk_at(st, p, e[i].addr, 0, NULL);
         if (b && e[i].cls >= MT_LEAK_DEFINITE && e[i].cls <= MT_LEAK_REACHABLE)
             b->leak_class = e[i].cls;
@@ -304,19 +301,19 @@ int an_client_pre(struct an_state *st, struct an_proc *p, const struct mt_rec_hd
 
 /* ------------------------------------------------------------ the end */
 
-/* Superblocks and ignored blocks still live leave p->live before the
+/* Superblocks and ignored blocks still live leave p->blocks before the
  * leaks are counted: neither is a leak. */
 static int an_client_final_flagged(struct an_state *st, struct an_proc *p)
 {
     int rc = 0;
-    for (size_t i = 0; i < p->live.cap && !rc; i++) {
-        if (!p->live.e[i].key) continue;
-        uint32_t idx = (uint32_t)p->live.e[i].val;
+    for (size_t i = 0; i < p->blocks.cap && !rc; i++) {
+        if (!an_live_entry(st, p, i)) continue;
+        uint32_t idx = (uint32_t)p->blocks.e[i].val;
         struct an_block *b = &st->pool[idx];
         if (!(b->client & (AN_BLK_SUPERBLOCK | AN_BLK_IGNORED))) continue;
         rc = an_client_alloc_row(st, p, b, trace_family_name(b->family), trace_api_name(b->api),
                                  0, 0, 0, NULL, 0, 0, NULL);
-        an_map_del(&p->live, b->addr, NULL);
+        an_map_del(&p->blocks, b->addr, NULL);
         an_pool_put(st, idx);
         i--; /* backward shift may have moved an entry into slot i */
     }

@@ -34,9 +34,9 @@ struct an_err {
 static const struct an_block *an_err_interior(struct an_state *st, struct an_proc *p,
                                               uint64_t addr)
 {
-    for (size_t i = 0; i < p->live.cap; i++) {
-        if (!p->live.e[i].key) continue;
-        const struct an_block *b = &st->pool[p->live.e[i].val];
+    for (size_t i = 0; i < p->blocks.cap; i++) {
+        if (!an_live_entry(st, p, i)) continue;
+        const struct an_block *b = &st->pool[p->blocks.e[i].val];
         uint64_t end = b->addr + (b->usable > b->size ? b->usable : b->size);
         if (addr > b->addr && addr < end) return b;
     }
@@ -55,11 +55,8 @@ static int an_err_above_modules(const struct an_proc *p, uint64_t addr)
 static void an_err_classify(struct an_state *st, struct an_proc *p, uint64_t addr,
                             const char *twice, const char *invalid, struct an_err *e)
 {
-    uint64_t idx, live;
-    /* The freed map keeps an address's last freed block even after the
-     * address is allocated again (an_events.c): only a free of an address
-     * that is not live now refers to it. */
-    if (!an_map_get(&p->live, addr, &live) && an_map_get(&p->freed, addr, &idx)) {
+    uint64_t idx;
+    if (an_map_get(&p->blocks, addr, &idx) && st->pool[idx].freed) {
         e->kind = twice;
         e->blk = &st->pool[idx];
         e->alloc_stack = p->sites[e->blk->site].stack;
@@ -94,12 +91,12 @@ static void an_bind_u(sqlite3_stmt *s, int i, uint64_t v)
 int an_ev_error(struct an_state *st, struct an_proc *p, const struct mt_rec_error *r)
 {
     struct an_err e = {0};
-    uint64_t idx, size = 0;
+    uint64_t size = 0;
     if (r->kind == MT_ERR_MISMATCH) {
         e.kind = "mismatched_free";
         e.alloc_stack = an_stack_global(st, p, r->alloc_stack_id);
         size = r->alloc_size;
-        if (an_map_get(&p->live, r->addr, &idx)) e.blk = &st->pool[idx];
+        e.blk = an_live_at(st, p, r->addr);
     } else if (r->kind == MT_ERR_REALLOC_NOT_LIVE) {
         an_err_classify(st, p, r->addr, "realloc_of_freed", "invalid_realloc", &e);
     } else {

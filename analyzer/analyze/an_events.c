@@ -6,12 +6,10 @@
  * the sums over the live map; each site's peak_* hold its live figures at
  * the process's latest maximum (lazy snapshot: a site copies live into
  * peak_* before its first change after a new maximum, see docs/metrics.md,
- * "Peak heap"); a freed block is remembered in the freed map until its
- * address is freed again, which is what tells a double free from an
- * invalid one. An allocation does not remove its address from the freed
- * map (one probe less per event): while the address is live the entry is
- * never consulted (an_errors.c checks the live map first), and the next
- * free of the address replaces it.
+ * "Peak heap"); a freed block stays in p->blocks, marked freed, until its
+ * address is allocated again, which is what tells a double free from an
+ * invalid one. Live and freed blocks share the map so that an allocation
+ * or a free costs one probe.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -93,7 +91,8 @@ struct an_site *an_site_get(struct an_state *st, struct an_proc *p, uint32_t loc
 
 /* ------------------------------------------------------------ alloc/free */
 
-/* Ends the life of live block idx (already removed from the live map). */
+/* Ends the life of live block idx, which is still in p->blocks: the caller
+ * marks it freed there or drops it. */
 static int an_release(struct an_state *st, struct an_proc *p, uint32_t idx,
                       const struct mt_rec_free *fr, uint64_t t_ns)
 {
@@ -124,64 +123,89 @@ static int an_release(struct an_state *st, struct an_proc *p, uint32_t idx,
     p->tl.n_frees++;
     struct an_thread *t = an_thread_get(st, p, tid);
     if (t) t->n_frees++;
-    uint32_t free_stack = fr ? an_stack_global(st, p, fr->stack_id) : 0;
-    int rc = an_out_alloc(st, p, b, fr, free_stack, temporary);
-    if (rc) return rc;
-    /* Remember it for double-free detection until the address is reused. */
-    b->free_stack = free_stack;
-    if (p->freed.n >= AN_FREED_MAX) {
-        for (size_t i = 0; i < p->freed.cap; i++)
-            if (p->freed.e[i].key) an_pool_put(st, (uint32_t)p->freed.e[i].val);
-        an_map_fini(&p->freed);
+    b->free_stack = fr ? an_stack_global(st, p, fr->stack_id) : 0;
+    return an_out_alloc(st, p, b, fr, b->free_stack, temporary);
+}
+
+/* Drops every freed block from p->blocks once there are AN_FREED_MAX of
+ * them: double frees of long-forgotten addresses then read as invalid
+ * frees, and memory stays bounded. 0 or -ENOMEM. */
+static int an_forget_freed(struct an_state *st, struct an_proc *p)
+{
+    struct an_map keep;
+    int rc = an_map_init(&keep, an_live_entries(p)); /* room enough: no growth below */
+    for (size_t i = 0; i < p->blocks.cap && !rc; i++) {
+        const struct an_map_ent *e = &p->blocks.e[i];
+        if (!e->key) continue;
+        if (st->pool[e->val].freed) an_pool_put(st, (uint32_t)e->val);
+        else rc = an_map_put(&keep, e->key, e->val);
     }
-    uint64_t old;
-    rc = an_map_swap(&p->freed, b->addr, idx, &old);
-    if (rc == 1) an_pool_put(st, (uint32_t)old);
-    return rc < 0 ? rc : 0;
+    if (rc) {
+        an_map_fini(&keep);
+        return rc;
+    }
+    an_map_fini(&p->blocks);
+    p->blocks = keep;
+    p->n_freed_at = 0;
+    return 0;
+}
+
+struct an_block *an_live_at(struct an_state *st, struct an_proc *p, uint64_t addr)
+{
+    uint64_t idx;
+    if (!an_map_get(&p->blocks, addr, &idx) || st->pool[idx].freed) return NULL;
+    return &st->pool[idx];
 }
 
 int an_ev_free(struct an_state *st, struct an_proc *p, const struct mt_rec_free *r)
 {
     uint64_t idx;
-    if (!an_map_del(&p->live, r->addr, &idx)) {
+    if (!an_map_get(&p->blocks, r->addr, &idx) || st->pool[idx].freed) {
         st->unmatched_frees++; /* inherited over fork, or allocated before a hole */
         return 0;
     }
     if (p->peak_frag_pending) {
         /* The state before this first decrease is the peak: measure it,
          * unless peaks come too often for an O(n log n) measure each. */
-        if (p->events_since_pfrag >= p->live.n / 4 || !p->have_pfrag) {
+        if (p->events_since_pfrag >= an_live_entries(p) / 4 || !p->have_pfrag) {
             int rc = an_frag_snapshot_peak(st, p);
             if (rc) return rc;
         }
         p->peak_frag_pending = 0;
     }
-    return an_release(st, p, (uint32_t)idx, r, r->c.t_ns - st->start_mono_ns);
+    int rc = an_release(st, p, (uint32_t)idx, r, r->c.t_ns - st->start_mono_ns);
+    if (rc) return rc;
+    st->pool[idx].freed = 1; /* remembered at its address until it is reused */
+    return ++p->n_freed_at >= AN_FREED_MAX ? an_forget_freed(st, p) : 0;
 }
-
 
 int an_ev_alloc(struct an_state *st, struct an_proc *p, const struct mt_rec_alloc *r)
 {
     uint64_t t_ns = r->c.t_ns - st->start_mono_ns, old;
-    int rc;
-    if (an_map_del(&p->live, r->addr, &old)) {
+    uint32_t site_idx, idx;
+    struct an_site *s = an_site_get(st, p, r->stack_id, &site_idx);
+    if (!s || an_pool_get(st, &idx)) return -ENOMEM;
+    int rc = an_map_swap(&p->blocks, r->addr, idx, &old);
+    if (rc < 0) {
+        an_pool_put(st, idx);
+        return rc;
+    }
+    if (rc == 1 && st->pool[old].freed) { /* the address is reused: forget its free */
+        p->n_freed_at--;
+    } else if (rc == 1) {
         /* Address still live: a realloc that kept its block (or a lost
          * free): the old block ends here, released by this call. */
         struct mt_rec_free fr = {.c = r->c, .addr = r->addr, .tid = r->tid,
                                  .family = r->family, .api = r->api};
         fr.c.hdr.flags = MT_FREE_F_REALLOC;
-        rc = an_release(st, p, (uint32_t)old, &fr, t_ns);
-        if (rc) return rc;
+        if ((rc = an_release(st, p, (uint32_t)old, &fr, t_ns))) return rc;
     }
-    uint32_t site_idx, idx;
-    struct an_site *s = an_site_get(st, p, r->stack_id, &site_idx);
-    if (!s || an_pool_get(st, &idx)) return -ENOMEM;
+    if (rc == 1) an_pool_put(st, (uint32_t)old);
     struct an_block *b = &st->pool[idx];
     *b = (struct an_block){.addr = r->addr, .size = r->size, .usable = r->usable,
                            .seq = r->c.seq, .t_ns = t_ns, .alloc_id = st->next_alloc_id++,
                            .site = site_idx, .tid = r->tid, .family = r->family, .api = r->api,
                            .realloc = (r->c.hdr.flags & MT_ALLOC_F_REALLOC) ? 1 : 0};
-    if ((rc = an_map_put(&p->live, r->addr, idx))) return rc;
     return an_block_count(st, p, s, b);
 }
 
@@ -226,9 +250,9 @@ int an_ev_leak(struct an_state *st, struct an_proc *p, const struct mt_rec_leak 
 {
     const struct mt_leak_entry *e = (const struct mt_leak_entry *)(r + 1);
     for (uint32_t i = 0; i < r->n; i++) {
-        uint64_t idx;
+        struct an_block *b;
         if (e[i].cls < MT_LEAK_DEFINITE || e[i].cls > MT_LEAK_REACHABLE) continue;
-        if (an_map_get(&p->live, e[i].addr, &idx)) st->pool[idx].leak_class = e[i].cls;
+        if ((b = an_live_at(st, p, e[i].addr))) b->leak_class = e[i].cls;
     }
     return 0;
 }

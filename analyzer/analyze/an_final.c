@@ -24,9 +24,9 @@
 static int an_final_leaks(struct an_state *st, struct an_proc *p)
 {
     int rc = 0;
-    for (size_t i = 0; i < p->live.cap && !rc; i++) {
-        if (!p->live.e[i].key) continue;
-        struct an_block *b = &st->pool[p->live.e[i].val];
+    for (size_t i = 0; i < p->blocks.cap && !rc; i++) {
+        if (!an_live_entry(st, p, i)) continue;
+        struct an_block *b = &st->pool[p->blocks.e[i].val];
         struct an_site *s = &p->sites[b->site];
         if (!p->scan_done) b->leak_class = 0;
         unsigned cls = b->leak_class ? b->leak_class : AN_UNCLASSIFIED;

@@ -36,7 +36,7 @@ static int an_frag_cmp(const void *a, const void *b)
 
 int an_frag_measure(struct an_state *st, struct an_proc *p, struct an_frag *out)
 {
-    size_t n = p->live.n;
+    size_t n = an_live_entries(p);
     *out = (struct an_frag){0};
     if (p->live_usable)
         out->internal = (double)(p->live_usable - p->live_bytes) / (double)p->live_usable;
@@ -49,9 +49,9 @@ int an_frag_measure(struct an_state *st, struct an_proc *p, struct an_frag *out)
     }
     uint64_t *a = st->frag_buf;
     size_t k = 0;
-    for (size_t i = 0; i < p->live.cap; i++) {
-        if (!p->live.e[i].key) continue;
-        const struct an_block *b = &st->pool[p->live.e[i].val];
+    for (size_t i = 0; i < p->blocks.cap; i++) {
+        if (!an_live_entry(st, p, i)) continue;
+        const struct an_block *b = &st->pool[p->blocks.e[i].val];
         a[2 * k] = b->addr;
         a[2 * k + 1] = b->addr + (b->usable > b->size ? b->usable : b->size);
         k++;

@@ -5,7 +5,7 @@
  * is analyzed like a malloc block — a site from its stack, the process's
  * live and peak figures, lifetimes, temporaries, an allocations row with
  * family "pool:<name>" — but lives in its pool's own maps, never in
- * p->live: a chunk may share its address with its malloc'd superblock.
+ * p->blocks: a chunk may share its address with its malloc'd superblock.
  *
  * Design notes
  *   1. A superblock that is a live malloc block (MT_CHUNK_F_MALLOC_SB)
@@ -163,23 +163,23 @@ static void an_pool_peak_undo(struct an_state *st, struct an_proc *p, const stru
 /* The superblock at addr rejoins the heap if it is a flagged malloc block. */
 static void an_pool_sb_restore(struct an_state *st, struct an_proc *p, uint64_t addr)
 {
-    uint64_t idx;
-    if (an_map_get(&p->live, addr, &idx) && (st->pool[idx].client & AN_BLK_SUPERBLOCK))
-        an_pool_sb_move(p, &st->pool[idx], 1);
+    struct an_block *b = an_live_at(st, p, addr);
+    if (b && (b->client & AN_BLK_SUPERBLOCK)) an_pool_sb_move(p, b, 1);
 }
 
 static int an_pool_sb_add(struct an_state *st, struct an_proc *p, struct an_cpool *pl,
                           const struct mt_rec_pool_chunk *r)
 {
-    uint64_t idx, old;
+    uint64_t old;
+    struct an_block *b;
     if (an_map_get(&pl->sbs, r->addr, &old)) pl->held_bytes -= old; /* declared again */
     if (an_map_put(&pl->sbs, r->addr, r->size)) return -ENOMEM;
     pl->held_bytes += r->size;
     pl->n_sbs++;
-    if ((r->c.hdr.flags & MT_CHUNK_F_MALLOC_SB) && an_map_get(&p->live, r->addr, &idx) &&
-        !(st->pool[idx].client & AN_BLK_SUPERBLOCK)) {
-        an_pool_peak_undo(st, p, &st->pool[idx]);
-        an_pool_sb_move(p, &st->pool[idx], -1);
+    if ((r->c.hdr.flags & MT_CHUNK_F_MALLOC_SB) && (b = an_live_at(st, p, r->addr)) &&
+        !(b->client & AN_BLK_SUPERBLOCK)) {
+        an_pool_peak_undo(st, p, b);
+        an_pool_sb_move(p, b, -1);
     }
     return 0;
 }
@@ -195,9 +195,10 @@ static void an_pool_sb_drop(struct an_state *st, struct an_proc *p, struct an_cp
 
 void an_pool_before_free(struct an_state *st, struct an_proc *p, uint64_t addr)
 {
-    uint64_t idx, size;
-    if (!an_map_get(&p->live, addr, &idx) || !(st->pool[idx].client & AN_BLK_SUPERBLOCK)) return;
-    an_pool_sb_move(p, &st->pool[idx], 1);
+    uint64_t size;
+    struct an_block *b = an_live_at(st, p, addr);
+    if (!b || !(b->client & AN_BLK_SUPERBLOCK)) return;
+    an_pool_sb_move(p, b, 1);
     for (size_t i = 0; i < p->client->n_pools; i++) {
         struct an_cpool *pl = &p->client->pools[i];
         if (pl->pool_id && an_map_del(&pl->sbs, addr, &size)) {
@@ -226,7 +227,7 @@ static int an_pool_release(struct an_state *st, struct an_proc *p, struct an_cpo
     int temporary = !leak && !strcmp(free_api, "pool_free") && tid == b->tid && t &&
                     t->last_alloc_id == b->alloc_id;
     if (p->peak_frag_pending) { /* as an_ev_free: the state before the first decrease */
-        if (p->events_since_pfrag >= p->live.n / 4 || !p->have_pfrag) {
+        if (p->events_since_pfrag >= an_live_entries(p) / 4 || !p->have_pfrag) {
             int rc = an_frag_snapshot_peak(st, p);
             if (rc) return rc;
         }

@@ -107,8 +107,7 @@ static void an_proc_free(struct an_proc *p)
 {
     an_hold_free(p->hold);
     an_client_free(p);
-    an_map_fini(&p->live);
-    an_map_fini(&p->freed);
+    an_map_fini(&p->blocks);
     an_map_fini(&p->thr);
     an_map_fini(&p->site_of);
     for (size_t i = 0; i < p->n_mods; i++) free(p->mods[i].segs);
@@ -213,7 +212,7 @@ static int an_tl_advance(struct an_state *st, struct an_proc *p, uint64_t t_ns)
     if (tl->active && idx <= tl->idx) return 0;
     if (tl->active) {
         int rc = an_out_timeline(st, p);
-        if (!rc && p->events_since_frag >= p->live.n * 4 + 4096) {
+        if (!rc && p->events_since_frag >= an_live_entries(p) * 4 + 4096) {
             p->events_since_frag = 0;
             rc = an_out_frag(st, p, "sample", p->last_seq, (tl->idx + 1) * st->period_ns);
         }

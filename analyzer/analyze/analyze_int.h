@@ -51,7 +51,7 @@ int an_map_swap(struct an_map *m, uint64_t key, uint64_t val, uint64_t *old);
 #define AN_HIST_BUCKETS 48 /* log2 buckets kept per site: 2^47 bytes / 39 h */
 #define AN_HIST_ALL 65     /* bit lengths 0..64, whole-process histograms */
 
-/* One live block (or a remembered freed one, in the freed map). */
+/* One live block, or a freed one remembered at its address (freed = 1). */
 struct an_block {
     uint64_t addr;
     uint64_t size;      /* requested */
@@ -61,10 +61,11 @@ struct an_block {
     int64_t alloc_id;   /* allocations.alloc_id */
     uint32_t site;      /* index into proc->sites */
     uint32_t tid;
-    uint32_t free_stack;/* freed map: global stack of the first free */
+    uint32_t free_stack;/* freed: global stack of the free */
     uint8_t family, api, realloc;
     uint8_t leak_class; /* enum mt_leak_class, 0 = not classified */
     uint8_t client;     /* AN_BLK_* (an_client.h), 0 for plain blocks */
+    uint8_t freed;      /* 1: freed, kept in p->blocks until its address is reused */
     uint32_t next_free; /* pool free list */
 };
 
@@ -130,8 +131,11 @@ struct an_proc {
     int in_scan, scan_done;
     uint64_t scan_ns;
 
-    struct an_map live;     /* addr -> block pool index */
-    struct an_map freed;    /* addr -> block pool index (double-free memory) */
+    /* addr -> pool index of the block at that address: live, or the last
+     * one freed there (b->freed), which tells a double free from an invalid
+     * one. One map, so an event costs one probe (an_events.c). */
+    struct an_map blocks;
+    size_t n_freed_at;      /* entries of blocks that are freed ones */
     struct an_map thr;      /* tid -> index into threads */
     struct an_map site_of;  /* global stack -> site index */
     uint32_t *stk;          /* local stack id -> global stack id + 1 (0 unknown) */
@@ -314,6 +318,18 @@ struct an_site *an_site_get(struct an_state *st, struct an_proc *p, uint32_t loc
                             uint32_t *site_idx);
 /* Global stack id of p's local stack id (0 when unknown). */
 uint32_t an_stack_global(struct an_state *st, const struct an_proc *p, uint32_t local);
+/* The live block at addr in p, or NULL. */
+struct an_block *an_live_at(struct an_state *st, struct an_proc *p, uint64_t addr);
+/* Live entries of p->blocks (the map also holds freed blocks). */
+static inline size_t an_live_entries(const struct an_proc *p)
+{
+    return p->blocks.n - p->n_freed_at;
+}
+/* 1 if entry i of p->blocks holds a live block. */
+static inline int an_live_entry(const struct an_state *st, const struct an_proc *p, size_t i)
+{
+    return p->blocks.e[i].key && !st->pool[p->blocks.e[i].val].freed;
+}
 struct an_thread *an_thread_get(struct an_state *st, struct an_proc *p, uint32_t tid);
 /* Pool of blocks (analyze.c). */
 int an_pool_get(struct an_state *st, uint32_t *idx);
