@@ -307,7 +307,7 @@ static int an_client_final_flagged(struct an_state *st, struct an_proc *p)
 {
     int rc = 0;
     for (size_t i = 0; i < p->blocks.cap && !rc; i++) {
-        if (!an_live_entry(st, p, i)) continue;
+        if (!an_live_entry(p, i)) continue;
         uint32_t idx = (uint32_t)p->blocks.e[i].val;
         struct an_block *b = &st->pool[idx];
         if (!(b->client & (AN_BLK_SUPERBLOCK | AN_BLK_IGNORED))) continue;

@@ -35,7 +35,7 @@ static const struct an_block *an_err_interior(struct an_state *st, struct an_pro
                                               uint64_t addr)
 {
     for (size_t i = 0; i < p->blocks.cap; i++) {
-        if (!an_live_entry(st, p, i)) continue;
+        if (!an_live_entry(p, i)) continue;
         const struct an_block *b = &st->pool[p->blocks.e[i].val];
         uint64_t end = b->addr + (b->usable > b->size ? b->usable : b->size);
         if (addr > b->addr && addr < end) return b;
@@ -56,9 +56,9 @@ static void an_err_classify(struct an_state *st, struct an_proc *p, uint64_t add
                             const char *twice, const char *invalid, struct an_err *e)
 {
     uint64_t idx;
-    if (an_map_get(&p->blocks, addr, &idx) && st->pool[idx].freed) {
+    if (an_map_get(&p->blocks, addr, &idx) && (idx & AN_FREED_BIT)) {
         e->kind = twice;
-        e->blk = &st->pool[idx];
+        e->blk = &st->pool[(uint32_t)idx];
         e->alloc_stack = p->sites[e->blk->site].stack;
         e->free_stack = e->blk->free_stack;
         return;

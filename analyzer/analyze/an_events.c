@@ -137,7 +137,7 @@ static int an_forget_freed(struct an_state *st, struct an_proc *p)
     for (size_t i = 0; i < p->blocks.cap && !rc; i++) {
         const struct an_map_ent *e = &p->blocks.e[i];
         if (!e->key) continue;
-        if (st->pool[e->val].freed) an_pool_put(st, (uint32_t)e->val);
+        if (e->val & AN_FREED_BIT) an_pool_put(st, (uint32_t)e->val);
         else rc = an_map_put(&keep, e->key, e->val);
     }
     if (rc) {
@@ -153,29 +153,31 @@ static int an_forget_freed(struct an_state *st, struct an_proc *p)
 struct an_block *an_live_at(struct an_state *st, struct an_proc *p, uint64_t addr)
 {
     uint64_t idx;
-    if (!an_map_get(&p->blocks, addr, &idx) || st->pool[idx].freed) return NULL;
+    if (!an_map_get(&p->blocks, addr, &idx) || (idx & AN_FREED_BIT)) return NULL;
     return &st->pool[idx];
 }
 
 int an_ev_free(struct an_state *st, struct an_proc *p, const struct mt_rec_free *r)
 {
-    uint64_t idx;
-    if (!an_map_get(&p->blocks, r->addr, &idx) || st->pool[idx].freed) {
+    uint64_t *ref = an_map_ref(&p->blocks, r->addr);
+    if (!ref || (*ref & AN_FREED_BIT)) {
         st->unmatched_frees++; /* inherited over fork, or allocated before a hole */
         return 0;
     }
     if (p->peak_frag_pending) {
         /* The state before this first decrease is the peak: measure it,
-         * unless peaks come too often for an O(n log n) measure each. */
-        if (p->events_since_pfrag >= an_live_entries(p) / 4 || !p->have_pfrag) {
+         * unless peaks come too often for a measure each (its cost is a
+         * scan of p->blocks, freed entries included). */
+        if (p->events_since_pfrag >= p->blocks.n / 4 || !p->have_pfrag) {
             int rc = an_frag_snapshot_peak(st, p);
             if (rc) return rc;
         }
         p->peak_frag_pending = 0;
     }
-    int rc = an_release(st, p, (uint32_t)idx, r, r->c.t_ns - st->start_mono_ns);
+    /* Neither the measure nor the release changes p->blocks: ref holds. */
+    int rc = an_release(st, p, (uint32_t)*ref, r, r->c.t_ns - st->start_mono_ns);
     if (rc) return rc;
-    st->pool[idx].freed = 1; /* remembered at its address until it is reused */
+    *ref |= AN_FREED_BIT; /* remembered at its address until it is reused */
     return ++p->n_freed_at >= AN_FREED_MAX ? an_forget_freed(st, p) : 0;
 }
 
@@ -190,7 +192,7 @@ int an_ev_alloc(struct an_state *st, struct an_proc *p, const struct mt_rec_allo
         an_pool_put(st, idx);
         return rc;
     }
-    if (rc == 1 && st->pool[old].freed) { /* the address is reused: forget its free */
+    if (rc == 1 && (old & AN_FREED_BIT)) { /* the address is reused: forget its free */
         p->n_freed_at--;
     } else if (rc == 1) {
         /* Address still live: a realloc that kept its block (or a lost

@@ -25,7 +25,7 @@ static int an_final_leaks(struct an_state *st, struct an_proc *p)
 {
     int rc = 0;
     for (size_t i = 0; i < p->blocks.cap && !rc; i++) {
-        if (!an_live_entry(st, p, i)) continue;
+        if (!an_live_entry(p, i)) continue;
         struct an_block *b = &st->pool[p->blocks.e[i].val];
         struct an_site *s = &p->sites[b->site];
         if (!p->scan_done) b->leak_class = 0;

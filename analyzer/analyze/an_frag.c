@@ -50,7 +50,7 @@ int an_frag_measure(struct an_state *st, struct an_proc *p, struct an_frag *out)
     uint64_t *a = st->frag_buf;
     size_t k = 0;
     for (size_t i = 0; i < p->blocks.cap; i++) {
-        if (!an_live_entry(st, p, i)) continue;
+        if (!an_live_entry(p, i)) continue;
         const struct an_block *b = &st->pool[p->blocks.e[i].val];
         a[2 * k] = b->addr;
         a[2 * k + 1] = b->addr + (b->usable > b->size ? b->usable : b->size);

@@ -41,6 +41,16 @@ void an_map_fini(struct an_map *m)
     m->cap = m->n = 0;
 }
 
+uint64_t *an_map_ref(struct an_map *m, uint64_t key)
+{
+    if (!m->cap) return NULL;
+    size_t mask = m->cap - 1;
+    for (size_t i = an_map_slot(key, m->cap);; i = (i + 1) & mask) {
+        if (m->e[i].key == key) return &m->e[i].val;
+        if (!m->e[i].key) return NULL;
+    }
+}
+
 int an_map_get(const struct an_map *m, uint64_t key, uint64_t *val)
 {
     if (!m->cap) return 0;

@@ -227,7 +227,7 @@ static int an_pool_release(struct an_state *st, struct an_proc *p, struct an_cpo
     int temporary = !leak && !strcmp(free_api, "pool_free") && tid == b->tid && t &&
                     t->last_alloc_id == b->alloc_id;
     if (p->peak_frag_pending) { /* as an_ev_free: the state before the first decrease */
-        if (p->events_since_pfrag >= an_live_entries(p) / 4 || !p->have_pfrag) {
+        if (p->events_since_pfrag >= p->blocks.n / 4 || !p->have_pfrag) {
             int rc = an_frag_snapshot_peak(st, p);
             if (rc) return rc;
         }

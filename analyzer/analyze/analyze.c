@@ -212,7 +212,8 @@ static int an_tl_advance(struct an_state *st, struct an_proc *p, uint64_t t_ns)
     if (tl->active && idx <= tl->idx) return 0;
     if (tl->active) {
         int rc = an_out_timeline(st, p);
-        if (!rc && p->events_since_frag >= an_live_entries(p) * 4 + 4096) {
+        /* a measure scans p->blocks: amortized, a few entries per event */
+        if (!rc && p->events_since_frag >= p->blocks.n * 4 + 4096) {
             p->events_since_frag = 0;
             rc = an_out_frag(st, p, "sample", p->last_seq, (tl->idx + 1) * st->period_ns);
         }

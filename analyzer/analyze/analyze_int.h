@@ -42,6 +42,8 @@ int an_map_get(const struct an_map *m, uint64_t key, uint64_t *val);
 int an_map_put(struct an_map *m, uint64_t key, uint64_t val);
 /* 1 and *val (may be NULL) if removed, 0 if absent. */
 int an_map_del(struct an_map *m, uint64_t key, uint64_t *val);
+/* The value slot of key, or NULL (valid until the map next changes). */
+uint64_t *an_map_ref(struct an_map *m, uint64_t key);
 /* Inserts or replaces, in one probe: 1 and *old if key was present, 0 if
  * not, -ENOMEM. */
 int an_map_swap(struct an_map *m, uint64_t key, uint64_t val, uint64_t *old);
@@ -51,7 +53,7 @@ int an_map_swap(struct an_map *m, uint64_t key, uint64_t val, uint64_t *old);
 #define AN_HIST_BUCKETS 48 /* log2 buckets kept per site: 2^47 bytes / 39 h */
 #define AN_HIST_ALL 65     /* bit lengths 0..64, whole-process histograms */
 
-/* One live block, or a freed one remembered at its address (freed = 1). */
+/* One live block, or a freed one remembered at its address (AN_FREED_BIT). */
 struct an_block {
     uint64_t addr;
     uint64_t size;      /* requested */
@@ -65,7 +67,6 @@ struct an_block {
     uint8_t family, api, realloc;
     uint8_t leak_class; /* enum mt_leak_class, 0 = not classified */
     uint8_t client;     /* AN_BLK_* (an_client.h), 0 for plain blocks */
-    uint8_t freed;      /* 1: freed, kept in p->blocks until its address is reused */
     uint32_t next_free; /* pool free list */
 };
 
@@ -132,8 +133,9 @@ struct an_proc {
     uint64_t scan_ns;
 
     /* addr -> pool index of the block at that address: live, or the last
-     * one freed there (b->freed), which tells a double free from an invalid
-     * one. One map, so an event costs one probe (an_events.c). */
+     * one freed there (index | AN_FREED_BIT), which tells a double free
+     * from an invalid one. One map, so an event costs one probe, and the
+     * flag in the entry lets scans skip freed blocks without reading them. */
     struct an_map blocks;
     size_t n_freed_at;      /* entries of blocks that are freed ones */
     struct an_map thr;      /* tid -> index into threads */
@@ -320,15 +322,18 @@ struct an_site *an_site_get(struct an_state *st, struct an_proc *p, uint32_t loc
 uint32_t an_stack_global(struct an_state *st, const struct an_proc *p, uint32_t local);
 /* The live block at addr in p, or NULL. */
 struct an_block *an_live_at(struct an_state *st, struct an_proc *p, uint64_t addr);
+/* Marks a p->blocks value as a freed block's (the rest is its pool index). */
+#define AN_FREED_BIT (1ull << 63)
 /* Live entries of p->blocks (the map also holds freed blocks). */
 static inline size_t an_live_entries(const struct an_proc *p)
 {
     return p->blocks.n - p->n_freed_at;
 }
-/* 1 if entry i of p->blocks holds a live block. */
-static inline int an_live_entry(const struct an_state *st, const struct an_proc *p, size_t i)
+/* 1 if entry i of p->blocks holds a live block (its value is then the
+ * block's pool index). */
+static inline int an_live_entry(const struct an_proc *p, size_t i)
 {
-    return p->blocks.e[i].key && !st->pool[p->blocks.e[i].val].freed;
+    return p->blocks.e[i].key && !(p->blocks.e[i].val & AN_FREED_BIT);
 }
 struct an_thread *an_thread_get(struct an_state *st, struct an_proc *p, uint32_t tid);
 /* Pool of blocks (analyze.c). */
