@@ -7,7 +7,7 @@ MT_PACKAGES=(build-essential cmake pkg-config binutils
   libunwind-dev libdw-dev libelf-dev libsqlite3-dev libncurses-dev libzstd-dev
   libcmocka-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev
   sqlite3 zstd valgrind heaptrack tmux jq golang-go chromium
-  libxml2-utils python3-jsonschema)
+  libxml2-utils python3-jsonschema time)
 
 mt_repo_root() { cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd; }
 
