@@ -168,6 +168,15 @@ static uint32_t proc_read_argv(uint32_t max)
     return len;
 }
 
+/* The MT_OPT_* of this image for its PROCESS record (trace_format.h):
+ * without the live table nothing judges a free and no scan runs, and the
+ * analyzer must say "not checked" rather than count zero errors. */
+static uint32_t proc_opt_flags(void)
+{
+    return (proc.lossy ? MT_OPT_LOSSY : 0) | (proc_free_stacks ? MT_OPT_FREE_STACKS : 0) |
+           (proc_live_on ? 0 : MT_OPT_NO_ERRORS);
+}
+
 static void proc_write_process(uint16_t flags, uint32_t ppid, uint32_t parent_gen,
                                uint32_t stack_wm, uint32_t module_wm)
 {
@@ -192,7 +201,7 @@ static void proc_write_process(uint16_t flags, uint32_t ppid, uint32_t parent_ge
         .argv_len = argv_len,
         .start_real_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec,
         .max_depth = stack_depth(),
-        .opt_flags = (proc.lossy ? MT_OPT_LOSSY : 0) | (proc_free_stacks ? MT_OPT_FREE_STACKS : 0)};
+        .opt_flags = proc_opt_flags()};
     memcpy((char *)(r + 1), exe, exe_len);
     memcpy((char *)(r + 1) + exe_len, proc.argv_buf, argv_len);
     ring_commit(&r->c);

@@ -174,6 +174,8 @@ static int an_final_row(struct an_state *st, struct an_proc *p)
         sqlite3_bind_null(q, 30);
         sqlite3_bind_null(q, 31);
     }
+    if (p->have_process) /* an older trace lacks the bit: it was checked */
+        sqlite3_bind_int(q, 34, !(p->opt_flags & MT_OPT_NO_ERRORS));
     return an_out_step(st, q);
 }
 

@@ -33,8 +33,8 @@ static const char *const an_out_sql[AN_ST_COUNT] = {
         " start_ns, start_real_ns, end_ns, end_how, exit_status, exit_signal, normal_exit,"
         " leak_scan, leak_scan_ns, dropped, degraded, max_depth, n_allocs, alloc_bytes, n_frees,"
         " n_temporary, n_errors, peak_heap_bytes, peak_heap_blocks, peak_heap_ns, peak_heap_seq,"
-        " peak_rss_bytes, peak_rss_ns, end_live_bytes, end_live_blocks)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " peak_rss_bytes, peak_rss_ns, end_live_bytes, end_live_blocks, errors_checked)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 };
 
 int an_out_prepare(struct an_state *st)

@@ -30,18 +30,29 @@ static const char an_session_totals_sql[] =
     " peak_rss_bytes = (SELECT max(peak_rss_bytes) FROM processes),"
     " peak_rss_ns = (SELECT peak_rss_ns FROM processes ORDER BY peak_rss_bytes DESC LIMIT 1),"
     " peak_heap_bytes = (SELECT coalesce(max(peak_heap_bytes), 0) FROM processes),"
-    " peak_heap_ns = (SELECT peak_heap_ns FROM processes ORDER BY peak_heap_bytes DESC LIMIT 1);"
+    " peak_heap_ns = (SELECT peak_heap_ns FROM processes ORDER BY peak_heap_bytes DESC LIMIT 1),"
+    " errors_checked = (SELECT min(errors_checked) FROM processes);"
     "UPDATE session SET (peak_heap_bytes, peak_heap_ns) ="
     " (SELECT heap_bytes, t_ns FROM timeline_total ORDER BY heap_bytes DESC, t_ns LIMIT 1)"
     " WHERE (SELECT count(*) FROM processes) > 1 AND peak_heap_bytes <"
     " (SELECT coalesce(max(heap_bytes), 0) FROM timeline_total);";
 
-static const char *an_session_options(uint32_t flags)
+/* session.options: the names of the MT_OPT_* bits set, comma separated,
+ * into buf (docs/schema.md). Returns buf. */
+static const char *an_session_options(uint32_t flags, char *buf, size_t len)
 {
-    if ((flags & MT_OPT_LOSSY) && (flags & MT_OPT_FREE_STACKS)) return "lossy,free_stacks";
-    if (flags & MT_OPT_LOSSY) return "lossy";
-    if (flags & MT_OPT_FREE_STACKS) return "free_stacks";
-    return "";
+    static const struct {
+        uint32_t bit;
+        const char *name;
+    } names[] = {{MT_OPT_LOSSY, "lossy"},
+                 {MT_OPT_FREE_STACKS, "free_stacks"},
+                 {MT_OPT_NO_ERRORS, "no_errors"}};
+    size_t n = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if ((flags & names[i].bit) && n < len)
+            n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "," : "", names[i].name);
+    return buf;
 }
 
 static int an_session_insert(struct an_state *st, const struct analyze_result *res)
@@ -57,7 +68,7 @@ static int an_session_insert(struct an_state *st, const struct analyze_result *r
         return MT_ESQLITE;
     }
     const struct mt_file_hdr *h = st->trace_hdr;
-    char cmd[256] = "";
+    char cmd[256] = "", opts[64];
     if (st->argv) sscanf(st->argv, "%255s", cmd);
     if (cmd[0]) sqlite3_bind_text(q, 1, cmd, -1, SQLITE_STATIC);
     if (st->argv) sqlite3_bind_text(q, 2, st->argv, -1, SQLITE_STATIC);
@@ -68,7 +79,8 @@ static int an_session_insert(struct an_state *st, const struct analyze_result *r
     sqlite3_bind_int64(q, 7, h->root_pid);
     if (st->have_session) {
         sqlite3_bind_int64(q, 8, st->max_depth);
-        sqlite3_bind_text(q, 9, an_session_options(st->opt_flags), -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 9, an_session_options(st->opt_flags, opts, sizeof opts), -1,
+                          SQLITE_STATIC);
         sqlite3_bind_int64(q, 10, st->period_us);
     }
     sqlite3_bind_int(q, 11, res->truncated);

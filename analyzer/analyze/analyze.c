@@ -144,6 +144,7 @@ static int an_on_process(struct an_state *st, struct an_proc *p, const struct mt
     p->stack_watermark = r->stack_watermark;
     p->module_watermark = r->module_watermark;
     p->max_depth = r->max_depth;
+    p->opt_flags = r->opt_flags;
     p->start_ns = r->c.t_ns - st->start_mono_ns;
     p->start_real_ns = r->start_real_ns;
     free(p->exe);

@@ -125,6 +125,7 @@ struct an_proc {
     char *exe, *argv;       /* owned */
     uint64_t start_ns, start_real_ns, end_ns;
     int have_process;       /* PROCESS record seen */
+    uint32_t opt_flags;     /* its MT_OPT_*: NO_ERRORS = frees not judged, no scan */
     int normal_exit, exit_status;
     int end_how, end_status, have_end;
     uint64_t dropped;

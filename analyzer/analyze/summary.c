@@ -4,7 +4,10 @@
  * Reads only the database (so `memtrace analyze --summary` and `run` print
  * the same thing): peak heap with its time, peak RSS, allocations, leaks
  * per class with the top sites, memory errors with where they happened,
- * fragmentation at the peak. Figures: docs/metrics.md.
+ * fragmentation at the peak. Figures: docs/metrics.md. An image recorded
+ * with --no-errors (processes.errors_checked = 0, docs/schema.md) had its
+ * frees judged by nobody and no leak scan: its errors read "not checked",
+ * never 0, and its blocks left at the end "not classified".
  *
  * SPDX-License-Identifier: MIT
  */
@@ -15,7 +18,7 @@
 
 #include "memtrace/error.h"
 
-#define SUMMARY_TOP_SITES 5 /* leak sites and errors listed */
+#define SUMMARY_TOP_SITES_SQL "5" /* rows per list (sites, errors, pools): a glance */
 
 static const char *summary_bytes(double v, char *buf, size_t len)
 {
@@ -25,8 +28,10 @@ static const char *summary_bytes(double v, char *buf, size_t len)
         v /= 1024;
         u++;
     }
-    if (u == 0) snprintf(buf, len, "%.0f B", v);
-    else snprintf(buf, len, "%.1f %s", v, unit[u]);
+    if (u == 0)
+        snprintf(buf, len, "%.0f B", v);
+    else
+        snprintf(buf, len, "%.1f %s", v, unit[u]);
     return buf;
 }
 
@@ -94,9 +99,43 @@ static void summary_error(sqlite3_stmt *q, FILE *out)
     if (ff) fprintf(out, "        first freed at %s\n", ff);
 }
 
+/* " (recorded with --no-errors)", or " in K of N processes (...)" when
+ * only some images were recorded so. */
+static void summary_unchecked_where(FILE *out, int64_t n_unchecked, int64_t n_procs)
+{
+    if (n_unchecked < n_procs)
+        fprintf(out, " in %lld of %lld processes", (long long)n_unchecked, (long long)n_procs);
+    fputs(" (recorded with --no-errors)", out);
+}
+
+/* Columns: images not checked, images, leak rows of images not checked. */
+static void summary_leaks_head(sqlite3_stmt *q, FILE *out)
+{
+    fputs("  leaks", out);
+    if (sqlite3_column_int64(q, 0) && sqlite3_column_int64(q, 2)) {
+        fputs("          not classified, no leak scan", out);
+        summary_unchecked_where(out, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1));
+    }
+    fputc('\n', out);
+}
+
+/* Columns: errors, images not checked, images. Only client pools, which
+ * keep their own table, can have errors in an image not checked. */
 static void summary_errors_head(sqlite3_stmt *q, FILE *out)
 {
-    fprintf(out, "  memory errors  %lld\n", (long long)sqlite3_column_int64(q, 0));
+    int64_t n = sqlite3_column_int64(q, 0), n_unchecked = sqlite3_column_int64(q, 1);
+    int64_t n_procs = sqlite3_column_int64(q, 2);
+    if (!n_unchecked) {
+        fprintf(out, "  memory errors  %lld\n", (long long)n);
+        return;
+    }
+    if (n_unchecked < n_procs)
+        fprintf(out, "  memory errors  %lld; not checked", (long long)n);
+    else
+        fprintf(out, "  memory errors  not checked%s", n ? " for malloc/new blocks" : "");
+    summary_unchecked_where(out, n_unchecked, n_procs);
+    if (n && n_unchecked == n_procs) fprintf(out, "; %lld in client pools", (long long)n);
+    fputc('\n', out);
 }
 
 static void summary_frag(sqlite3_stmt *q, FILE *out)
@@ -114,8 +153,9 @@ static void summary_pool(sqlite3_stmt *q, FILE *out)
 {
     char a[32], b[32], c[32];
     double held = sqlite3_column_double(q, 2), waste = sqlite3_column_double(q, 3);
-    fprintf(out, "  pool %-9s %s live of %s held at its peak (waste %s, %.1f%%), %lld chunk%s leaked,"
-                 " %lld error%s (pid %lld)\n",
+    fprintf(out,
+            "  pool %-9s %s live of %s held at its peak (waste %s, %.1f%%), %lld chunk%s leaked,"
+            " %lld error%s (pid %lld)\n",
             (const char *)sqlite3_column_text(q, 0),
             summary_bytes(sqlite3_column_double(q, 1), a, sizeof a),
             summary_bytes(held, b, sizeof b), summary_bytes(waste, c, sizeof c),
@@ -137,37 +177,53 @@ static void summary_no_leaks(sqlite3_stmt *q, FILE *out)
     if (sqlite3_column_int64(q, 0) == 0) fprintf(out, "    none\n");
 }
 
+/* The summary, top to bottom: one query per part, each row printed by its
+ * function (SUMMARY_TOP_SITES_SQL bounds the lists). */
+static const struct summary_step {
+    const char *sql;
+    void (*row)(sqlite3_stmt *q, FILE *out);
+} summary_steps[] = {
+    {"SELECT command, n_processes, duration_ns, peak_heap_bytes, peak_heap_ns,"
+     " peak_rss_bytes, peak_rss_ns, n_allocs, alloc_bytes, n_temporary, truncated"
+     " FROM session",
+     summary_head},
+    {"SELECT (SELECT count(*) FROM processes WHERE errors_checked = 0),"
+     " (SELECT count(*) FROM processes),"
+     " (SELECT count(*) FROM leak_totals k JOIN processes p USING (proc_id)"
+     "  WHERE p.errors_checked = 0)",
+     summary_leaks_head},
+    {"SELECT class, sum(blocks), sum(bytes) FROM leak_totals GROUP BY class ORDER BY"
+     " CASE class WHEN 'definite' THEN 1 WHEN 'indirect' THEN 2 WHEN 'possible' THEN 3"
+     " WHEN 'unclassified' THEN 4 ELSE 5 END",
+     summary_leak_class},
+    {"SELECT count(*) FROM leak_totals", summary_no_leaks},
+    {"SELECT class, blocks, bytes, pid, location FROM leaks_by_site"
+     " WHERE class <> 'reachable' ORDER BY bytes DESC LIMIT " SUMMARY_TOP_SITES_SQL,
+     summary_leak_site},
+    {"SELECT (SELECT count(*) FROM errors),"
+     " (SELECT count(*) FROM processes WHERE errors_checked = 0),"
+     " (SELECT count(*) FROM processes)",
+     summary_errors_head},
+    {"SELECT kind, subkind, addr, at, allocated_at, first_freed_at, pid FROM errors_readable"
+     " ORDER BY error_id LIMIT " SUMMARY_TOP_SITES_SQL,
+     summary_error},
+    {"SELECT p.pid, f.external, f.internal, f.retention FROM fragmentation f"
+     " JOIN processes p USING (proc_id) WHERE f.at = 'peak'"
+     " ORDER BY p.peak_heap_bytes DESC LIMIT 1",
+     summary_frag},
+    {"SELECT o.name, o.peak_live_bytes, o.peak_held_bytes, o.peak_waste_bytes,"
+     " o.leaked_chunks, o.n_errors, p.pid FROM pools o JOIN processes p USING (proc_id)"
+     " ORDER BY o.peak_held_bytes DESC LIMIT " SUMMARY_TOP_SITES_SQL,
+     summary_pool},
+    {"SELECT (SELECT count(*) FROM markers WHERE kind = 'mark'),"
+     " (SELECT count(*) FROM leak_checks)",
+     summary_client},
+};
+
 int summary_print(sqlite3 *db, FILE *out)
 {
-    int rc = summary_query(db,
-        "SELECT command, n_processes, duration_ns, peak_heap_bytes, peak_heap_ns,"
-        " peak_rss_bytes, peak_rss_ns, n_allocs, alloc_bytes, n_temporary, truncated"
-        " FROM session", out, summary_head);
-    if (rc) return rc;
-    fprintf(out, "  leaks\n");
-    rc = summary_query(db,
-        "SELECT class, sum(blocks), sum(bytes) FROM leak_totals GROUP BY class ORDER BY"
-        " CASE class WHEN 'definite' THEN 1 WHEN 'indirect' THEN 2 WHEN 'possible' THEN 3"
-        " WHEN 'unclassified' THEN 4 ELSE 5 END", out, summary_leak_class);
-    if (!rc) rc = summary_query(db, "SELECT count(*) FROM leak_totals", out, summary_no_leaks);
-    if (!rc) rc = summary_query(db,
-        "SELECT class, blocks, bytes, pid, location FROM leaks_by_site"
-        " WHERE class <> 'reachable' ORDER BY bytes DESC LIMIT 5", out, summary_leak_site);
-    if (!rc) rc = summary_query(db, "SELECT count(*) FROM errors", out, summary_errors_head);
-    if (!rc) rc = summary_query(db,
-        "SELECT kind, subkind, addr, at, allocated_at, first_freed_at, pid FROM errors_readable"
-        " ORDER BY error_id LIMIT 5", out, summary_error);
-    if (!rc) rc = summary_query(db,
-        "SELECT p.pid, f.external, f.internal, f.retention FROM fragmentation f"
-        " JOIN processes p USING (proc_id) WHERE f.at = 'peak'"
-        " ORDER BY p.peak_heap_bytes DESC LIMIT 1", out, summary_frag);
-    if (!rc) rc = summary_query(db,
-        "SELECT o.name, o.peak_live_bytes, o.peak_held_bytes, o.peak_waste_bytes, o.leaked_chunks,"
-        " o.n_errors,"
-        " p.pid FROM pools o JOIN processes p USING (proc_id)"
-        " ORDER BY o.peak_held_bytes DESC LIMIT 5", out, summary_pool);
-    if (!rc) rc = summary_query(db,
-        "SELECT (SELECT count(*) FROM markers WHERE kind = 'mark'),"
-        " (SELECT count(*) FROM leak_checks)", out, summary_client);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < sizeof summary_steps / sizeof summary_steps[0]; i++)
+        rc = summary_query(db, summary_steps[i].sql, out, summary_steps[i].row);
     return rc;
 }

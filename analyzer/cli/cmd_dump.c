@@ -39,9 +39,11 @@ static void dump_argv(FILE *f, const char *argv, uint32_t len)
 static void dump_process(FILE *f, const struct mt_rec_process *p)
 {
     const char *exe = (const char *)(p + 1);
-    fprintf(f, " ppid=%u parent_gen=%u forked=%d stack_watermark=%u module_watermark=%u depth=%u exe=%s argv=",
-            p->ppid, p->parent_gen, (p->c.hdr.flags & MT_PROC_F_FORKED) ? 1 : 0,
-            p->stack_watermark, p->module_watermark, p->max_depth, exe);
+    fprintf(f,
+            " ppid=%u parent_gen=%u forked=%d stack_watermark=%u module_watermark=%u depth=%u "
+            "opts=%u exe=%s argv=",
+            p->ppid, p->parent_gen, (p->c.hdr.flags & MT_PROC_F_FORKED) ? 1 : 0, p->stack_watermark,
+            p->module_watermark, p->max_depth, p->opt_flags, exe);
     dump_argv(f, exe + p->exe_len, p->argv_len);
 }
 

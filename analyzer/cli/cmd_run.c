@@ -173,6 +173,10 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
     if (o->live && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
         return cli_error(CLI_EXIT_USAGE, "run", "--live needs a terminal");
     o->n_opts = optind;
+    /* the preload reads the user's MEMTRACE_NO_ERRORS=1 as it reads ours:
+     * the session record must say so too (MT_OPT_NO_ERRORS) */
+    const char *no_err = getenv(MT_ENV_NO_ERRORS);
+    if (no_err && !strcmp(no_err, "1")) o->no_errors = 1;
     return 0;
 }
 
@@ -296,7 +300,8 @@ static int run_write_session(struct trace_writer *w, struct live_agg *agg,
     s->t_ns = run_clock_ns(CLOCK_MONOTONIC);
     s->argv_len = (uint32_t)argv_len;
     s->max_depth = o->depth;
-    s->opt_flags = (o->lossy ? MT_OPT_LOSSY : 0) | (o->free_stacks ? MT_OPT_FREE_STACKS : 0);
+    s->opt_flags = (o->lossy ? MT_OPT_LOSSY : 0) | (o->free_stacks ? MT_OPT_FREE_STACKS : 0) |
+                   (o->no_errors ? MT_OPT_NO_ERRORS : 0);
     s->sample_period_us = o->period_us;
     char *p = (char *)(s + 1);
     for (char **a = o->prog_argv; *a; a++) p = stpcpy(p, *a) + 1;

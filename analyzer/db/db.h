@@ -20,7 +20,7 @@
 extern const char db_schema_sql[];
 
 /* Schema version this binary writes (meta.schema_version). */
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2 /* 2: errors_checked (session, processes) */
 
 struct db_writer;
 

@@ -34,7 +34,7 @@ CREATE TABLE session (
     trace_path         TEXT,    -- the trace this database was made from
     root_pid           INTEGER, -- pid of the program memtrace spawned
     max_depth          INTEGER, -- configured unwind depth
-    options            TEXT,    -- preload options, comma separated: lossy, free_stacks
+    options            TEXT,    -- preload options, comma separated: lossy, free_stacks, no_errors
     sample_period_us   INTEGER, -- RSS/mallinfo sampling period
     truncated          INTEGER, -- 1 if the trace ended inside a frame (analyzed up to it)
     truncated_offset   INTEGER, -- first unusable byte of a truncated trace, else NULL
@@ -54,7 +54,9 @@ CREATE TABLE session (
     n_errors           INTEGER,
     unmatched_frees    INTEGER, -- frees of blocks the analysis never saw allocated
                                 -- (inherited across fork, or before a trace hole)
-    analysis_ns        INTEGER  -- time the analysis took
+    analysis_ns        INTEGER, -- time the analysis took
+    errors_checked     INTEGER  -- 1 if every image had the live table (frees judged, leak
+                                -- scan possible); 0 if one did not (processes.errors_checked)
 );
 
 CREATE TABLE processes (
@@ -91,6 +93,8 @@ CREATE TABLE processes (
     peak_rss_ns      INTEGER,
     end_live_bytes   INTEGER,             -- still live at the end of the image
     end_live_blocks  INTEGER,
+    errors_checked   INTEGER,             -- 0: recorded with --no-errors (MT_OPT_NO_ERRORS):
+                                          -- frees not judged, no leak scan; NULL: no PROCESS record
     UNIQUE (pid, gen)
 );
 
@@ -488,7 +492,7 @@ JOIN timeline x ON x.proc_id = p.proc_id
  AND x.t_ns = (SELECT max(y.t_ns) FROM timeline y WHERE y.proc_id = p.proc_id AND y.t_ns <= t.t_ns)
 GROUP BY t.t_ns ORDER BY t.t_ns;
 
-INSERT INTO meta (key, value) VALUES ('schema_version', '1');
+INSERT INTO meta (key, value) VALUES ('schema_version', '2');
 
 -- ---- post-load
 -- Everything below runs after the tables are filled (db.c splits the file

@@ -8,7 +8,9 @@
  * them. A key present only in B is "new", only in A "gone"; otherwise
  * "changed" or "same". Leaked = definite + indirect + possible +
  * unclassified (as export's --value leaked). Peak share = the key's live
- * bytes at the peaks / the sum of the process images' peaks.
+ * bytes at the peaks / the sum of the process images' peaks. A side with
+ * images recorded with --no-errors shows its memory errors as "not
+ * checked" (processes.errors_checked, docs/schema.md), never as 0.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -34,6 +36,7 @@ static const char *const diff_fields[] = {"n_allocs",      "alloc_bytes",  "n_te
 
 struct diff_totals {
     int64_t peak, n_allocs, alloc_bytes, leaked_blocks, leaked_bytes, n_errors, n_processes;
+    int64_t n_unchecked; /* images recorded with --no-errors */
 };
 
 /* One row of diff_rows. */
@@ -114,8 +117,9 @@ static int diff_totals(sqlite3 *db, const char *schema, struct diff_totals *t, s
         "SELECT (SELECT coalesce(sum(peak_heap_bytes), 0) FROM %s.processes), "
         "(SELECT count(*) FROM %s.processes), (SELECT coalesce(sum(n_errors), 0) FROM %s.processes), "
         "coalesce(sum(n_allocs), 0), coalesce(sum(alloc_bytes), 0), coalesce(sum(leaked_blocks), 0), "
-        "coalesce(sum(leaked_bytes), 0) FROM diff_%s",
-        schema, schema, schema, !strcmp(schema, "main") ? "a" : "b");
+        "coalesce(sum(leaked_bytes), 0), "
+        "(SELECT count(*) FROM %s.processes WHERE errors_checked = 0) FROM diff_%s",
+        schema, schema, schema, schema, !strcmp(schema, "main") ? "a" : "b");
     int rc = sql && sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK ? 0 : MT_ESQLITE;
     int prepared = rc == 0;
     sqlite3_free(sql);
@@ -127,6 +131,7 @@ static int diff_totals(sqlite3 *db, const char *schema, struct diff_totals *t, s
         t->alloc_bytes = sqlite3_column_int64(q, 4);
         t->leaked_blocks = sqlite3_column_int64(q, 5);
         t->leaked_bytes = sqlite3_column_int64(q, 6);
+        t->n_unchecked = sqlite3_column_int64(q, 7);
     } else if (rc == 0) {
         rc = MT_ESQLITE;
     }
@@ -142,9 +147,23 @@ enum { DIFF_ALLOCS, DIFF_ABYTES, DIFF_TEMP, DIFF_PEAK, DIFF_LBLOCKS, DIFF_LBYTES
 
 static double diff_share(int64_t v, int64_t total) { return total > 0 ? (double)v / (double)total : 0; }
 
+/* A side's memory errors: the count, or "not checked" (--no-errors). */
+static const char *diff_errors_str(const struct diff_totals *t, char *buf, size_t len)
+{
+    if (!t->n_unchecked)
+        snprintf(buf, len, "%" PRId64, t->n_errors);
+    else if (t->n_unchecked < t->n_processes)
+        snprintf(buf, len, "%" PRId64 " (not checked in %" PRId64 " of %" PRId64 ")", t->n_errors,
+                 t->n_unchecked, t->n_processes);
+    else
+        snprintf(buf, len, "not checked");
+    return buf;
+}
+
 static void diff_text_head(FILE *out, const struct diff_opts *o, const struct diff_totals *a,
                            const struct diff_totals *b)
 {
+    char ea[64], eb[64];
     fprintf(out, "memtrace diff: %s -> %s\n", o->name_a, o->name_b);
     fprintf(out, "  %-16s %" PRId64 " -> %" PRId64 " (%+" PRId64 ")\n", "processes", a->n_processes,
             b->n_processes, b->n_processes - a->n_processes);
@@ -157,8 +176,11 @@ static void diff_text_head(FILE *out, const struct diff_opts *o, const struct di
     fprintf(out, "  %-16s %" PRId64 " B in %" PRId64 " blocks -> %" PRId64 " B in %" PRId64
                  " blocks (%+" PRId64 " B)\n", "leaked", a->leaked_bytes, a->leaked_blocks,
             b->leaked_bytes, b->leaked_blocks, b->leaked_bytes - a->leaked_bytes);
-    fprintf(out, "  %-16s %" PRId64 " -> %" PRId64 " (%+" PRId64 ")\n", "memory errors",
-            a->n_errors, b->n_errors, b->n_errors - a->n_errors);
+    fprintf(out, "  %-16s %s -> %s", "memory errors", diff_errors_str(a, ea, sizeof ea),
+            diff_errors_str(b, eb, sizeof eb));
+    if (!a->n_unchecked && !b->n_unchecked) /* a change means something only when both checked */
+        fprintf(out, " (%+" PRId64 ")", b->n_errors - a->n_errors);
+    fputc('\n', out);
     fprintf(out, "\n%-8s %-22s %-26s %-22s %s\n", "status", "peak share", "leaked bytes",
             "allocations", "site");
 }
@@ -189,6 +211,7 @@ static void diff_json_side(struct jsonw *w, const char *key, const char *name,
     jsonw_int(w, "leaked_blocks", t->leaked_blocks);
     jsonw_int(w, "leaked_bytes", t->leaked_bytes);
     jsonw_int(w, "n_errors", t->n_errors);
+    jsonw_int(w, "processes_not_checked", t->n_unchecked); /* --no-errors: n_errors means little */
     jsonw_obj_end(w);
 }
 

@@ -23,6 +23,13 @@
  *      fails) -> rule not in --fail-on (reported, never fails) -> fails;
  *      with --max-leaked-bytes, leaks fail together only when their bytes
  *      (new or grown bytes under a baseline) exceed the limit.
+ *   3. A process image recorded with --no-errors (processes.errors_checked
+ *      = 0) judged no free and ran no leak scan: its error kinds and leak
+ *      classes other than "unclassified" were not checked. When --fail-on
+ *      names one of them the gate FAILS, whatever the findings: a gate
+ *      that passes because it looked at nothing is a false green. The
+ *      rules so affected are gate_verdict.not_checked; "unclassified" and
+ *      the byte and peak limits stay judgeable (docs/ci.md).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -59,6 +66,9 @@ enum gate_rule {
 /* valgrind's default: errors, definitely and possibly lost */
 #define GATE_MASK_DEFAULT                                                                          \
     (GATE_MASK_ERRORS | GATE_MASK(GATE_R_LEAK_DEFINITE) | GATE_MASK(GATE_R_LEAK_POSSIBLE))
+/* what only the live table can tell: every rule but leak-unclassified (note 3) */
+#define GATE_MASK_NEEDS_TABLE                                                                      \
+    ((GATE_MASK_LEAKS | GATE_MASK_ERRORS) & ~GATE_MASK(GATE_R_LEAK_UNCLASSIFIED))
 
 struct gate_rule_info {
     const char *id;      /* SARIF ruleId and --fail-on name: "leak-definite", "double-free" */
@@ -206,7 +216,8 @@ struct gate_session {
     int signal;         /* when killed */
     int program_failed; /* signaled or non-zero exit */
     int n_processes;
-    int leak_scan;   /* 1 if every process's leak scan completed */
+    int n_unchecked; /* images recorded with --no-errors (design note 3) */
+    int leak_scan;   /* 1 if every checked process's leak scan completed */
     int truncated;   /* the trace ended inside a frame */
     int64_t dropped; /* events dropped in --lossy mode */
     double seconds;  /* session duration */
@@ -222,6 +233,7 @@ struct gate_verdict {
     uint64_t fail_leak_bytes; /* leak bytes counted against the limit */
     int leak_over;            /* --max-leaked-bytes exceeded */
     int peak_over;            /* --max-peak exceeded */
+    unsigned not_checked;     /* GATE_MASK bits of --fail-on not checked (design note 3) */
     int failed;               /* the gate failed */
 };
 
@@ -246,6 +258,11 @@ const struct gate_frame *gate_primary_frame(const struct gate_stack *s, const ch
 const char *gate_rel_path(const char *path, const char *root);
 /* One sentence on a finding: "32 B in 1 block definitely lost". */
 void gate_describe(const struct gate_finding *f, char *buf, size_t len);
+/* One sentence on v->not_checked (non-zero): "memory errors and
+ * leak-definite, leak-possible not checked: recorded with --no-errors (1 of
+ * 1 process)". Returns buf. */
+const char *gate_describe_not_checked(const struct gate_verdict *v, const struct gate_session *ss,
+                                      char *buf, size_t len);
 
 /* Human report: one line per finding with its top frames, then the
  * verdict line. */

@@ -3,8 +3,9 @@
  *
  * gate_baseline_apply() marks what a baseline database already had;
  * gate_judge() applies --fail-on, --max-leaked-bytes and --max-peak in the
- * order of gate.h's design note 2. Semantics: docs/ci.md ("Baselines",
- * "What fails").
+ * order of gate.h's design note 2, and fails what a --no-errors recording
+ * could not check (note 3). Semantics: docs/ci.md ("Baselines", "What
+ * fails", "Recordings without error checking").
  *
  * SPDX-License-Identifier: MIT
  */
@@ -96,10 +97,11 @@ int gate_session_read(sqlite3 *db, struct gate_session *s, struct mt_errbuf *eb)
         "SELECT coalesce(p.argv, s.argv, s.command, p.exe, '?'),"
         " coalesce(s.peak_heap_bytes, -1), p.end_how, coalesce(p.exit_status, 0),"
         " coalesce(p.exit_signal, 0), coalesce(s.n_processes, 0),"
-        " (SELECT count(*) = sum(coalesce(leak_scan, 0)) FROM processes"
-        "  WHERE coalesce(end_how, '') != 'exec'),"
+        " (SELECT count(*) = coalesce(sum(coalesce(leak_scan, 0)), 0) FROM processes"
+        "  WHERE coalesce(end_how, '') != 'exec' AND coalesce(errors_checked, 1) != 0),"
         " coalesce(s.truncated, 0), coalesce(s.dropped, 0), coalesce(p.exe, ''),"
-        " coalesce(s.duration_ns, 0)"
+        " coalesce(s.duration_ns, 0),"
+        " (SELECT count(*) FROM processes WHERE errors_checked = 0)"
         " FROM session s LEFT JOIN processes p"
         "  ON p.pid = s.root_pid OR (s.root_pid IS NULL AND p.parent_proc_id IS NULL)"
         " ORDER BY p.gen DESC, p.proc_id LIMIT 1";
@@ -119,6 +121,7 @@ int gate_session_read(sqlite3 *db, struct gate_session *s, struct mt_errbuf *eb)
         s->dropped = sqlite3_column_int64(st, 8);
         snprintf(s->exe, sizeof s->exe, "%s", (const char *)sqlite3_column_text(st, 9));
         s->seconds = (double)sqlite3_column_int64(st, 10) / 1e9;
+        s->n_unchecked = sqlite3_column_int(st, 11);
         s->exited = !how || strcmp((const char *)how, "signaled");
         s->program_failed = !s->exited || s->exit_status != 0;
     }
@@ -169,5 +172,6 @@ void gate_judge(struct gate_findings *f, const struct gate_policy *p, const stru
         }
     }
     v->peak_over = p->max_peak >= 0 && s->peak_heap > p->max_peak;
-    v->failed = v->n_fail > 0 || v->peak_over;
+    v->not_checked = s->n_unchecked ? p->fail_mask & GATE_MASK_NEEDS_TABLE : 0; /* note 3 */
+    v->failed = v->n_fail > 0 || v->peak_over || v->not_checked;
 }

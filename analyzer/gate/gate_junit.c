@@ -6,8 +6,9 @@
  * and error kind), one per limit given (--max-leaked-bytes, --max-peak)
  * and one for the program's own exit. A testcase fails when a finding of
  * its rule fails the gate; the failure text lists those findings with
- * their whole stacks. The human report goes to <system-out>. Reference:
- * docs/ci.md ("JUnit").
+ * their whole stacks. A rule of --fail-on that a --no-errors recording
+ * could not check fails as "not-checked" (gate.h design note 3). The
+ * human report goes to <system-out>. Reference: docs/ci.md ("JUnit").
  *
  * SPDX-License-Identifier: MIT
  */
@@ -76,12 +77,22 @@ static void gate_junit_finding(FILE *out, const struct gate_finding *f, const ch
 
 /* The testcase of one rule. Returns 1 if it failed. */
 static int gate_junit_rule(FILE *out, enum gate_rule r, const struct gate_findings *f,
+                           const struct gate_session *ss, const struct gate_verdict *v,
                            const char *root)
 {
     size_t n = 0;
     for (size_t i = 0; i < f->n; i++) n += f->v[i].rule == r && f->v[i].fails;
     fprintf(out, "  <testcase classname=\"memtrace.check\" name=\"%s\" time=\"0\"",
             gate_rule(r)->id);
+    if (!n && (v->not_checked & GATE_MASK(r))) {
+        char nc[512];
+        struct gate_verdict one = *v;
+        one.not_checked = GATE_MASK(r);
+        fputs(">\n    <failure type=\"not-checked\" message=\"", out);
+        gate_xml(out, gate_describe_not_checked(&one, ss, nc, sizeof nc));
+        fputs("\"/>\n  </testcase>\n", out);
+        return 1;
+    }
     if (!n) {
         fputs("/>\n", out);
         return 0;
@@ -144,7 +155,7 @@ static int gate_junit_cases(FILE *body, const struct gate_findings *f,
     int tests = 0;
     char msg[256], b[32], c[32];
     for (int r = 0; r < GATE_R_COUNT; r++, tests++)
-        *failures += gate_junit_rule(body, (enum gate_rule)r, f, root);
+        *failures += gate_junit_rule(body, (enum gate_rule)r, f, ss, v, root);
     if (p->max_leaked_bytes >= 0) {
         snprintf(msg, sizeof msg, "leaked %s, limit %s", gate_fmt_bytes(v->fail_leak_bytes, b, 32),
                  gate_fmt_bytes((uint64_t)p->max_leaked_bytes, c, 32));

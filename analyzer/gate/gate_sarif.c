@@ -8,8 +8,10 @@
  * codeFlow with the whole stack, relatedLocations for the allocation and
  * first-free sites, partialFingerprints from the site key (stable across
  * runs) and baselineState with --baseline. Suppressed findings are left
- * out. Validated against the OASIS schema by tests/e2e/check_sarif.sh.
- * Reference: docs/ci.md ("SARIF").
+ * out. Rules a --no-errors recording could not check (gate.h design note
+ * 3) become error-level toolExecutionNotifications of the invocation, one
+ * per rule (associatedRule), since they have no result to carry. Validated against the OASIS schema
+ * by tests/e2e/check_sarif.sh. Reference: docs/ci.md ("SARIF").
  *
  * SPDX-License-Identifier: MIT
  */
@@ -203,6 +205,27 @@ static void gate_sarif_result(FILE *out, const struct gate_finding *f, const cha
 
 /* ------------------------------------------------------------ the log */
 
+/* ,"toolExecutionNotifications":[...] for v->not_checked; nothing if 0. */
+static void gate_sarif_not_checked(FILE *out, const struct gate_verdict *v,
+                                   const struct gate_session *ss)
+{
+    const char *sep = ",\"toolExecutionNotifications\":[";
+    for (int r = 0; r < GATE_R_COUNT; r++) {
+        if (!(v->not_checked & GATE_MASK(r))) continue;
+        char nc[512];
+        struct gate_verdict one = *v;
+        one.not_checked = GATE_MASK(r);
+        fprintf(out,
+                "%s{\"level\":\"error\",\"descriptor\":{\"id\":\"not-checked\"},"
+                "\"associatedRule\":{\"id\":\"%s\",\"index\":%d},\"message\":{\"text\":",
+                sep, gate_rule((enum gate_rule)r)->id, r);
+        gate_json_str(out, gate_describe_not_checked(&one, ss, nc, sizeof nc));
+        fputs("}}", out);
+        sep = ",";
+    }
+    if (v->not_checked) fputc(']', out);
+}
+
 int gate_sarif_write(const char *path, const struct gate_findings *f, const struct gate_session *ss,
                      const struct gate_verdict *v, const struct gate_out_opts *o)
 {
@@ -224,11 +247,12 @@ int gate_sarif_write(const char *path, const struct gate_findings *f, const stru
     gate_json_uri(out, root, 1);
     fputs("}},\n\"invocations\":[{\"executionSuccessful\":true,\"commandLine\":", out);
     gate_json_str(out, ss->program);
+    gate_sarif_not_checked(out, v, ss);
     fprintf(out,
             ",\"properties\":{\"programExitStatus\":%d,\"programSignal\":%d,"
-            "\"gateFailed\":%s}}],\n\"results\":[",
+            "\"gateFailed\":%s,\"processesNotChecked\":%d}}],\n\"results\":[",
             ss->exited ? ss->exit_status : -1, ss->exited ? 0 : ss->signal,
-            v->failed ? "true" : "false");
+            v->failed ? "true" : "false", ss->n_unchecked);
     int n = 0;
     for (size_t i = 0; i < f->n; i++) {
         if (f->v[i].supp_idx >= 0) continue;

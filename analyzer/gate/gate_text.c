@@ -2,8 +2,9 @@
  * gate_text.c — the gate's human report and GitHub workflow annotations
  *
  * One line per finding ("FAIL leak-definite: 32 B in 1 block definitely
- * lost at f (a.c:3) < main (a.c:9)"), a line on suppressions, then the
- * verdict line. Under GitHub Actions, cmd_check.c also calls
+ * lost at f (a.c:3) < main (a.c:9)"), a line on suppressions, one on
+ * rules a --no-errors recording could not check (gate.h design note 3),
+ * then the verdict line. Under GitHub Actions, cmd_check.c also calls
  * gate_github_write(), which prints `::error file=,line=::` workflow
  * commands so failures show on the pull request's diff. Format: docs/ci.md.
  *
@@ -63,6 +64,41 @@ void gate_describe(const struct gate_finding *f, char *buf, size_t len)
     } else {
         snprintf(buf, len, "%s", f->detail);
     }
+}
+
+/* Appends the rules of mask & want to buf at *n: each rule id, or all as
+ * one word when every rule of want is there. */
+static void gate_rules_str(unsigned mask, unsigned want, const char *all, char *buf, size_t len,
+                           size_t *n)
+{
+    if ((mask & want) == want) {
+        *n += (size_t)snprintf(buf + *n, len - *n, "%s", all);
+        return;
+    }
+    const char *sep = "";
+    for (int r = 0; r < GATE_R_COUNT && *n < len; r++) {
+        if (!(mask & want & GATE_MASK(r))) continue;
+        *n += (size_t)snprintf(buf + *n, len - *n, "%s%s", sep, gate_rule((enum gate_rule)r)->id);
+        sep = ", ";
+    }
+}
+
+const char *gate_describe_not_checked(const struct gate_verdict *v, const struct gate_session *ss,
+                                      char *buf, size_t len)
+{
+    unsigned leaks = GATE_MASK_LEAKS & GATE_MASK_NEEDS_TABLE;
+    size_t n = 0;
+    buf[0] = 0;
+    if (v->not_checked & GATE_MASK_ERRORS)
+        gate_rules_str(v->not_checked, GATE_MASK_ERRORS, "memory errors", buf, len, &n);
+    if ((v->not_checked & GATE_MASK_ERRORS) && (v->not_checked & leaks) && n < len)
+        n += (size_t)snprintf(buf + n, len - n, " and ");
+    if (v->not_checked & leaks && n < len)
+        gate_rules_str(v->not_checked, leaks, "leak classes", buf, len, &n);
+    if (n < len)
+        snprintf(buf + n, len - n, " not checked: recorded with --no-errors (%d of %d process%s)",
+                 ss->n_unchecked, ss->n_processes, ss->n_processes == 1 ? "" : "es");
+    return buf;
 }
 
 /* "function (file:line)" of one frame into buf. */
@@ -155,6 +191,7 @@ static void gate_verdict_print(FILE *out, const struct gate_session *ss,
     fprintf(out, "memtrace check: %s: %zu failing, %zu reported only, %zu suppressed",
             v->failed ? "FAILED" : "PASSED", v->n_fail, v->n_info, v->n_suppressed);
     if (v->n_old) fprintf(out, ", %zu in the baseline", v->n_old);
+    if (v->not_checked) fputs("; rules not checked (--no-errors)", out);
     if (p->max_leaked_bytes >= 0)
         fprintf(out, "; leaked %s (limit %s)", gate_fmt_bytes(v->fail_leak_bytes, b, sizeof b),
                 gate_fmt_bytes((uint64_t)p->max_leaked_bytes, c, sizeof c));
@@ -180,6 +217,17 @@ void gate_text_write(FILE *out, const struct gate_findings *f, const struct gate
         gate_finding_print(out, x, s, ss->n_processes, o);
     }
     gate_supp_summary(out, s, v, o->verbose);
+    char nc[512];
+    if (v->not_checked) /* gate.h design note 3: one line, then the verdict */
+        fprintf(out,
+                "FAIL not-checked: %s; judge such a recording with --fail-on unclassified "
+                "or none\n",
+                gate_describe_not_checked(v, ss, nc, sizeof nc));
+    else if (ss->n_unchecked)
+        fprintf(out,
+                "note: %d of %d process%s recorded with --no-errors: memory errors and leak "
+                "classes were not checked\n",
+                ss->n_unchecked, ss->n_processes, ss->n_processes == 1 ? "" : "es");
     if (!ss->leak_scan)
         fputs("note: a process ended without a leak scan (crash or _exit): its blocks are "
               "'unclassified'\n",
@@ -252,4 +300,10 @@ void gate_github_write(FILE *out, const struct gate_findings *f, const struct ga
         fprintf(out,
                 "::error title=memtrace max-peak::peak heap %" PRId64 " bytes exceeds --max-peak\n",
                 ss->peak_heap);
+    if (v->not_checked) {
+        char nc[512];
+        fputs("::error title=memtrace not-checked::", out);
+        gate_gh_escape(out, gate_describe_not_checked(v, ss, nc, sizeof nc), 0);
+        fputc('\n', out);
+    }
 }

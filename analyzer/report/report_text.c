@@ -7,7 +7,9 @@
  * allocations, fragmentation and the size and lifetime histograms. Both
  * formats share one walk; struct report_text_out chooses the markup. Sizes
  * are printed exact ("68096 B") with a human figure beside, so the text
- * agrees with the database to the byte. Layout: docs/reports.md.
+ * agrees with the database to the byte. An image recorded with --no-errors
+ * (processes.errors_checked = 0) has its memory errors "not checked" and
+ * its leaks "not classified", never a reassuring 0. Layout: docs/reports.md.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -21,7 +23,8 @@
 #include "memtrace/error.h"
 #include "report/report_text.h"
 
-#define REPORT_TEXT_BAR 40 /* histogram bar width in characters */
+#define REPORT_TEXT_BAR 40                       /* histogram bar width in characters */
+#define RT_NO_ERRORS "recorded with --no-errors" /* why an image was not checked */
 
 /* ------------------------------------------------------------ markup */
 
@@ -158,6 +161,27 @@ int report_text_rows(struct report_text_out *rt, const char *sql, int64_t param,
 
 /* ------------------------------------------------------------ session */
 
+/* The "memory errors" line of n_unchecked of n_procs images recorded with
+ * --no-errors: the count only when every image was checked. Errors in an
+ * image not checked can only be client pools' (they keep their own table). */
+static void rt_errors_kv(struct report_text_out *rt, int64_t n, int64_t n_unchecked,
+                         int64_t n_procs)
+{
+    const char *k = "memory errors";
+    if (!n_unchecked)
+        report_text_kv(rt, k, "%lld", (long long)n);
+    else if (n_unchecked < n_procs)
+        report_text_kv(rt, k, "%lld; not checked in %lld of %lld processes (" RT_NO_ERRORS ")",
+                       (long long)n, (long long)n_unchecked, (long long)n_procs);
+    else if (n)
+        report_text_kv(rt, k,
+                       "not checked for malloc/new blocks (" RT_NO_ERRORS "); %lld in "
+                       "client pools",
+                       (long long)n);
+    else
+        report_text_kv(rt, k, "not checked (" RT_NO_ERRORS ")");
+}
+
 static int rt_session(struct report_text_out *rt)
 {
     sqlite3_stmt *q;
@@ -167,7 +191,9 @@ static int rt_session(struct report_text_out *rt)
                        "SELECT argv, duration_ns, n_processes, n_events, n_allocs, alloc_bytes, "
                        "n_frees, n_temporary, n_errors, peak_heap_bytes, peak_heap_ns, "
                        "peak_rss_bytes, peak_rss_ns, truncated, dropped, seq_holes, "
-                       "unmatched_frees, options FROM session",
+                       "unmatched_frees, options, "
+                       "(SELECT count(*) FROM processes WHERE errors_checked = 0), "
+                       "(SELECT count(*) FROM processes) FROM session",
                        &q, rt->eb);
     if (rc) return rc;
     if (sqlite3_step(q) != SQLITE_ROW) {
@@ -183,7 +209,8 @@ static int rt_session(struct report_text_out *rt)
                    report_text_bytes(sqlite3_column_int64(q, 5), a, sizeof a));
     report_text_kv(rt, "frees", "%lld", (long long)sqlite3_column_int64(q, 6));
     report_text_kv(rt, "temporary", "%lld", (long long)sqlite3_column_int64(q, 7));
-    report_text_kv(rt, "memory errors", "%lld", (long long)sqlite3_column_int64(q, 8));
+    rt_errors_kv(rt, sqlite3_column_int64(q, 8), sqlite3_column_int64(q, 18),
+                 sqlite3_column_int64(q, 19));
     report_text_kv(rt, "peak heap", "%s at %.3f s",
                    report_text_bytes(sqlite3_column_int64(q, 9), a, sizeof a),
                    sqlite3_column_double(q, 10) / 1e9);
@@ -203,6 +230,11 @@ static int rt_session(struct report_text_out *rt)
     sqlite3_finalize(q);
     return 0;
 }
+
+/* Images recorded with --no-errors that left blocks (?1 unused). */
+static const char rt_unclassified_sql[] =
+    "SELECT count(DISTINCT k.proc_id) + 0 * ?1 FROM leak_totals k JOIN processes p "
+    "USING (proc_id) WHERE p.errors_checked = 0";
 
 /* Leak totals over all processes, one line per class. */
 static int rt_leak_totals_row(struct report_text_out *rt, sqlite3_stmt *q)
@@ -337,13 +369,16 @@ static void rt_process_head(struct report_text_out *rt, sqlite3_stmt *p)
                         sqlite3_column_int(p, 2) ? " (after exec)" : "",
                         report_text_col_text(p, 3));
     report_text_kv(rt, "command", "%s", report_text_col_text(p, 4));
+    int unchecked = sqlite3_column_int(p, 21) == 0 && sqlite3_column_type(p, 21) != SQLITE_NULL;
     report_text_kv(rt, "ended", "%s%s", how,
-                   sqlite3_column_int(p, 9) ? ", leak scan done" : ", no leak scan");
+                   sqlite3_column_int(p, 9) ? ", leak scan done"
+                   : unchecked              ? ", no leak scan (" RT_NO_ERRORS ")"
+                                            : ", no leak scan");
     report_text_kv(rt, "allocations", "%lld, %s", (long long)sqlite3_column_int64(p, 10),
                    report_text_bytes(sqlite3_column_int64(p, 11), a, sizeof a));
     report_text_kv(rt, "frees", "%lld", (long long)sqlite3_column_int64(p, 12));
     report_text_kv(rt, "temporary", "%lld", (long long)sqlite3_column_int64(p, 13));
-    report_text_kv(rt, "memory errors", "%lld", (long long)sqlite3_column_int64(p, 14));
+    rt_errors_kv(rt, sqlite3_column_int64(p, 14), unchecked, 1);
     report_text_kv(rt, "peak heap", "%s in %lld block%s at %.3f s",
                    report_text_bytes(sqlite3_column_int64(p, 15), a, sizeof a),
                    (long long)sqlite3_column_int64(p, 16),
@@ -362,6 +397,7 @@ static int rt_process(struct report_text_out *rt, sqlite3_stmt *p)
 {
     int64_t id = sqlite3_column_int64(p, 0);
     int n = 0, rc;
+    int unchecked = sqlite3_column_int(p, 21) == 0 && sqlite3_column_type(p, 21) != SQLITE_NULL;
     rt_process_head(rt, p);
     report_text_heading(rt, 3, "Peak heap: sites holding it");
     rc = report_text_rows(
@@ -380,6 +416,8 @@ static int rt_process(struct report_text_out *rt, sqlite3_stmt *p)
                               id, rt_leak_totals_row, &n);
     }
     if (!rc && !n) report_text_item(rt, "(no block live at exit)");
+    if (!rc && n && unchecked)
+        report_text_item(rt, "(not classified: no leak scan, " RT_NO_ERRORS ")");
     if (!rc)
         rc = report_text_rows(
             rt,
@@ -397,7 +435,11 @@ static int rt_process(struct report_text_out *rt, sqlite3_stmt *p)
                               "WHERE proc_id = ?1 ORDER BY seq, error_id",
                               id, rt_error_row, &n);
     }
-    if (!rc && !n) report_text_item(rt, "(none)");
+    if (!rc && unchecked)
+        report_text_item(rt, n ? "(frees of malloc/new blocks not checked: " RT_NO_ERRORS ")"
+                               : "(not checked: " RT_NO_ERRORS ")");
+    else if (!rc && !n)
+        report_text_item(rt, "(none)");
     if (!rc) rc = report_text_client(rt, id);
     if (!rc) {
         report_text_heading(rt, 3, "Temporary allocations");
@@ -429,7 +471,7 @@ static int rt_processes(struct report_text_out *rt)
                             "SELECT proc_id, pid, gen, exe, argv, start_ns, end_how, exit_status, "
                             "exit_signal, leak_scan, n_allocs, alloc_bytes, n_frees, n_temporary, "
                             "n_errors, peak_heap_bytes, peak_heap_blocks, peak_heap_ns, "
-                            "peak_rss_bytes, end_live_bytes, end_live_blocks "
+                            "peak_rss_bytes, end_live_bytes, end_live_blocks, errors_checked "
                             "FROM processes ORDER BY proc_id",
                             &p, rt->eb);
     int step = SQLITE_DONE;
@@ -463,6 +505,11 @@ int report_text(sqlite3 *db, FILE *out, const struct report_opts *o, struct mt_e
                               1, rt_leak_totals_row, &n);
         rt.o = o;
         if (!rc && !n) report_text_item(&rt, "(no block live at exit)");
+        int64_t k = rc ? 0 : report_text_count(&rt, rt_unclassified_sql, 0);
+        if (k > 0)
+            report_text_item(&rt,
+                             "(not classified in %lld process%s: no leak scan, " RT_NO_ERRORS ")",
+                             (long long)k, k == 1 ? "" : "es");
     }
     if (!rc) rc = rt_processes(&rt);
     sqlite3_finalize(rt.stack_q);

@@ -172,6 +172,10 @@ _Static_assert(sizeof(struct mt_rec_process) == 72, "mt_rec_process");
 
 #define MT_OPT_LOSSY 0x1u       /* drops instead of waiting on a full ring */
 #define MT_OPT_FREE_STACKS 0x2u /* FREE records carry a stack id */
+/* No live-pointer table (run --no-errors, MEMTRACE_NO_ERRORS=1): frees are
+ * not judged (no ERROR records for malloc/new blocks) and no exit leak
+ * scan runs. A trace without the bit (older writers too) was checked. */
+#define MT_OPT_NO_ERRORS 0x4u
 
 /* MT_REC_EXIT: the image is ending through exit() or return from main. */
 struct mt_rec_exit {

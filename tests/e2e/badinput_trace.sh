@@ -46,7 +46,7 @@ cp "$T/wrongver.db" "$T/old.db"
 ln -s old.db "$T/link.db"
 expect_ok "analyze -o a symlink" -- analyze "$T/good.mtrace" -o "$T/link.db"
 [ -L "$T/link.db" ] || fail "analyze -o replaced the symlink"
-assert_eq 1 "$(sql "$T/old.db" "SELECT value FROM meta WHERE key = 'schema_version'")" "database written through the link"
+assert_eq 2 "$(sql "$T/old.db" "SELECT value FROM meta WHERE key = 'schema_version'")" "database written through the link"
 
 # usage
 expect_fail analyze 2 "analyze without a trace" -- analyze

@@ -5,7 +5,8 @@
  * (analyzer/db/schema.sql) plus INSERTs of known leaks and errors, then
  * drives analyzer/gate/: loading and merging, --fail-on, suppressions
  * (templates, types, built-ins, a target's __lsan_default_suppressions read
- * from tests/targets/gate_lsan), baselines and the byte and peak limits.
+ * from tests/targets/gate_lsan), baselines, the byte and peak limits and
+ * the rules a --no-errors recording could not check.
  * Deterministic: no program is recorded here (tests/e2e/check_*.sh do).
  *
  * SPDX-License-Identifier: MIT
@@ -500,6 +501,80 @@ static void test_gate_load_fault_reports_sqlite_error(void **state)
     sqlite3_close(db);
 }
 
+/* The text report of j (gate_text_write), owned by the caller. */
+static char *judged_text(const struct judged *j, const struct gate_policy *p)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    assert_non_null(mem);
+    struct gate_out_opts o = {.n_frames = 1};
+    gate_text_write(mem, &j->f, &j->s, &j->ss, p, &j->v, &o);
+    fclose(mem);
+    return text;
+}
+
+/* gate.h design note 3: an image recorded with --no-errors checked no
+ * error kind and no leak class but "unclassified"; asking for one fails
+ * the gate with one line, the rest is judged as usual. */
+static void test_gate_no_errors_recording_fails_what_it_did_not_check(void **state)
+{
+    (void)state;
+    sqlite3 *db = db_new();
+    db_stack(db, 1, "build_list@/src/list.c:12@1|main@/src/main.c:40@1");
+    db_leak(db, 1, 1, "unclassified", 2, 64);
+    struct judged j;
+    judge(db, NULL, 0, &policy_default, &j); /* errors_checked NULL: checked, as before */
+    assert_int_equal(j.ss.n_unchecked, 0);
+    assert_int_equal(j.v.not_checked, 0);
+    assert_false(j.v.failed);
+    judged_free(&j);
+
+    sql(db, "UPDATE processes SET errors_checked = 1");
+    sql(db, "UPDATE processes SET errors_checked = 0, leak_scan = 0 WHERE proc_id = 1");
+    judge(db, NULL, 0, &policy_default, &j);
+    assert_int_equal(j.ss.n_unchecked, 1);
+    assert_int_equal(j.ss.leak_scan, 1); /* not a crash: no "without a leak scan" note */
+    assert_int_equal(j.v.n_fail, 0);
+    assert_int_equal(j.v.not_checked, GATE_MASK_DEFAULT);
+    assert_true(j.v.failed);
+    char *text = judged_text(&j, &policy_default);
+    assert_non_null(strstr(text, "FAIL not-checked: memory errors and leak-definite, "
+                                 "leak-possible not checked: recorded with --no-errors (1 of 2 "
+                                 "processes)"));
+    assert_null(strstr(text, "without a leak scan"));
+    assert_non_null(strstr(text, "memtrace check: FAILED: 0 failing"));
+    free(text);
+    judged_free(&j);
+
+    struct gate_policy p = {GATE_MASK(GATE_R_DOUBLE_FREE) | GATE_MASK(GATE_R_LEAK_REACHABLE), -1,
+                            -1};
+    judge(db, NULL, 0, &p, &j);
+    assert_int_equal(j.v.not_checked, p.fail_mask);
+    char nc[256];
+    gate_describe_not_checked(&j.v, &j.ss, nc, sizeof nc);
+    assert_string_equal(nc, "double-free and leak-reachable not checked: recorded with "
+                            "--no-errors (1 of 2 processes)");
+    judged_free(&j);
+
+    p = (struct gate_policy){GATE_MASK(GATE_R_LEAK_UNCLASSIFIED), -1, 4000};
+    judge(db, NULL, 0, &p, &j); /* judgeable: the unclassified leak and the peak fail */
+    assert_int_equal(j.v.not_checked, 0);
+    assert_int_equal(j.v.n_fail, 1);
+    assert_true(j.v.peak_over);
+    judged_free(&j);
+
+    p = (struct gate_policy){0, -1, 10000};
+    judge(db, NULL, 0, &p, &j);
+    assert_false(j.v.failed);
+    text = judged_text(&j, &p);
+    assert_non_null(strstr(text, "note: 1 of 2 processes recorded with --no-errors"));
+    assert_non_null(strstr(text, "memtrace check: PASSED"));
+    free(text);
+    judged_free(&j);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -517,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_gate_writers_produce_files),
         cmocka_unit_test(test_gate_error_baseline_and_alloc_stack_suppression),
         cmocka_unit_test(test_gate_load_fault_reports_sqlite_error),
+        cmocka_unit_test(test_gate_no_errors_recording_fails_what_it_did_not_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -134,6 +134,21 @@
   }
 
   /* ---------------------------------------------------------- summary */
+  /* Images recorded with --no-errors (errors_checked 0, docs/schema.md):
+   * their frees were not judged and no leak scan ran. */
+  function unchecked(ps) { return ps.filter(function (p) { return p.errors_checked === 0; }).length; }
+  function errorsCard(ps, n) {
+    var u = unchecked(ps);
+    if (!u) return ['memory errors', n, n > 0];
+    if (u < ps.length) return ['memory errors (not checked in ' + u + ' of ' + ps.length + ')', n, true];
+    return ['memory errors (--no-errors)', n ? n + ' in pools, rest not checked' : 'not checked', true];
+  }
+  function uncheckedNote(what) {
+    var u = unchecked(procs());
+    if (!u) return null;
+    return el('p', { cls: 'mt-unchecked', text: what + (u < procs().length ? ' in ' + u + ' of ' + procs().length + ' processes' : '') +
+      ': recorded with --no-errors (no live-pointer table, no leak scan at exit).' });
+  }
   function renderSummary() {
     var S = D.session || {}, ps = procs(), box = document.getElementById('mt-summary');
     function sum(k) { return ps.reduce(function (a, p) { return a + (p[k] || 0); }, 0); }
@@ -143,7 +158,7 @@
     var cards = [['processes', ps.length], ['duration', secs(S.duration_ns)], ['allocations', sum('n_allocs')],
       ['bytes allocated', human(sum('alloc_bytes'))], ['temporary', sum('n_temporary')],
       ['peak heap', human(peak)], ['peak RSS', human(ps.length === 1 ? ps[0].peak_rss_bytes : S.peak_rss_bytes)],
-      ['memory errors', sum('n_errors'), sum('n_errors') > 0]];
+      errorsCard(ps, sum('n_errors'))];
     ['definite', 'indirect', 'possible', 'reachable', 'unclassified'].forEach(function (c) {
       if (leaks[c]) cards.push([c + ' leaked', human(leaks[c]), c !== 'reachable']);
     });
@@ -255,10 +270,14 @@
       { title: 'share', key: 'share', num: true, cell: function (r) { return pct(r.share); } },
       { title: 'location', key: 'location', loc: true, cell: locCell }]), gather('peak_sites'), 'peak-row', 'peak_bytes'));
     var lk = document.getElementById('mt-leaks'); lk.textContent = '';
+    var note = uncheckedNote('Leaks not classified (blocks not freed are "unclassified")');
+    if (note) lk.appendChild(note);
     lk.appendChild(table(cols([{ title: 'class', key: 'class' }, { title: 'blocks', key: 'blocks', num: true }, FAMILY,
       NUMB({ t: 'bytes', k: 'bytes' }), { title: 'location', key: 'location', loc: true, cell: locCell }]),
       gather('leaks'), 'leak-row', 'bytes'));
     var er = document.getElementById('mt-errors'); er.textContent = '';
+    note = uncheckedNote('Memory errors not checked (client pools excepted)');
+    if (note) er.appendChild(note);
     er.appendChild(table(cols([{ title: 'kind', key: 'kind', cell: function (r) { return el('span', { cls: 'mt-kind', text: r.kind + (r.subkind ? ' (' + r.subkind + ')' : '') }); } },
       { title: 'call', key: 'api' }, { title: 'address', key: 'addr', cell: function (r) { return '0x' + Number(r.addr).toString(16); } },
       { title: 'time', key: 't_ns', num: true, cell: function (r) { return secs(r.t_ns); } },
