@@ -38,15 +38,15 @@
 #include "memtrace/error.h"
 #include "memtrace/trace_format.h"
 
-#define PACK_KINDS 64u            /* kinds that get a previous record; all real ones */
-#define PACK_RAW (1u << 17)       /* escape: above any kind * 2 + 1 (kind is 16 bits) */
-#define PACK_VARINT_MAX 10u       /* bytes of a 64-bit LEB128 */
-#define PACK_PREFETCH 512u        /* bytes ahead: ~8 records, a few misses' latency */
+#define PACK_KINDS 64u      /* kinds that get a previous record; all real ones */
+#define PACK_RAW (1u << 17) /* escape: above any kind * 2 + 1 (kind is 16 bits) */
+#define PACK_VARINT_MAX 10u /* bytes of a 64-bit LEB128 */
+#define PACK_PREFETCH 512u  /* bytes ahead: ~8 records, a few misses' latency */
 
 /* The previous record of one kind in this block. */
 struct pack_prev {
-    size_t off;    /* its offset in the plain records */
-    uint32_t len;  /* its len, 0 = none yet */
+    size_t off;   /* its offset in the plain records */
+    uint32_t len; /* its len, 0 = none yet */
     uint16_t flags;
 };
 
@@ -195,8 +195,8 @@ static int unpack_block(const uint8_t **p, const uint8_t *end, uint8_t *out, siz
             return -1;
         }
         if (len8 == 0 || len8 > (len - pos) / 8) return -1;
-        struct mt_rec_hdr h = {.kind = (uint16_t)kind, .flags = (uint16_t)flags,
-                               .len = (uint32_t)(len8 * 8)};
+        struct mt_rec_hdr h = {
+            .kind = (uint16_t)kind, .flags = (uint16_t)flags, .len = (uint32_t)(len8 * 8)};
         memcpy(out + pos, &h, sizeof h);
         if (kind == MT_REC_PAD) {
             memset(out + pos + sizeof h, 0, h.len - sizeof h);
@@ -207,6 +207,11 @@ static int unpack_block(const uint8_t **p, const uint8_t *end, uint8_t *out, siz
         pos += h.len;
     }
     return 0;
+}
+
+int trace_unpack_block(const uint8_t **p, const uint8_t *end, uint8_t *out, size_t len)
+{
+    return unpack_block(p, end, out, len) ? MT_ECORRUPT : 0;
 }
 
 /* Grows *out to at least need bytes (max_out at most). 0, -ENOMEM, -1. */
@@ -240,7 +245,7 @@ int trace_unpack_frame(const uint8_t *in, size_t in_len, uint8_t **out, size_t *
         if (rc) return rc < -1 ? rc : MT_ECORRUPT;
         memcpy(*out + n, &bh, sizeof bh);
         n += sizeof bh;
-        if (unpack_block(&p, end, *out + n, bh.len)) return MT_ECORRUPT;
+        if (trace_unpack_block(&p, end, *out + n, bh.len)) return MT_ECORRUPT;
         n += bh.len;
     }
     *out_len = n;

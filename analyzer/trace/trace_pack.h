@@ -2,9 +2,9 @@
  * trace_pack.h — the packed block encoding of trace version 2 (private to analyzer/trace)
  *
  * The writer (trace_write.c) packs every block's records before zstd sees
- * them; the reader (trace_read.c) unpacks a decompressed frame back into
- * the plain blocks of version 1, so everything after the reader is
- * unchanged. Encoding and its rationale: docs/trace-format.md "Packed
+ * them; the reader (trace_read.c) unpacks each block of a decompressed
+ * frame back into the plain records of version 1, so everything after the
+ * reader is unchanged. Encoding and its rationale: docs/trace-format.md "Packed
  * blocks"; cost figures: docs/performance.md.
  *
  * SPDX-License-Identifier: MIT
@@ -25,6 +25,11 @@ static inline size_t trace_pack_bound(size_t len)
  * stored raw) into out, which holds trace_pack_bound(len) bytes. Returns
  * the bytes written. Cannot fail. */
 size_t trace_pack_records(const void *records, size_t len, uint8_t *out);
+
+/* Unpacks the records of one packed block (what follows its struct
+ * mt_block_hdr): len plain bytes into out, reading from *p (< end) and
+ * moving *p past them. 0 or MT_ECORRUPT. */
+int trace_unpack_block(const uint8_t **p, const uint8_t *end, uint8_t *out, size_t len);
 
 /* Unpacks a frame of packed blocks (in, in_len) into plain blocks at
  * *out (owned by the caller, realloc'ed as needed, *cap its size; at most

@@ -1,32 +1,42 @@
 /*
- * trace_reorder.c — per-(pid, gen) reorder window that releases records in seq order
+ * trace_reorder.c — per-(pid, gen) k-way merge of sorted runs, released in seq order
  *
  * Each thread of a target writes its own ring, and the collector drains the
- * rings one after the other, so a stream's records reach the file in runs
- * that interleave out of seq order. Seq numbers are dense from 0 per process
- * image (trace_format.h), so the exact order is restored with a window keyed
- * by seq: a record whose seq is the stream's next is released at once (no
- * copy), a later one is copied into the window slot seq % cap, and every
- * release also releases the run of held records that follows it.
+ * rings one after the other, so a stream's records reach the file in runs:
+ * a block holds the records of one ring with seqs increasing, and the runs
+ * of different rings interleave. Seq numbers are dense from 0 per process
+ * image (trace_format.h), so the exact order is a merge: each stream keeps
+ * its open runs — a cursor into the chunk the reader unpacked the block
+ * into — in a small min-heap by head seq, and releases the head whose seq
+ * is the stream's next. Nothing is copied and nothing is queued: pop hands
+ * out a pointer into the chunk.
  *
  * Design notes
- *   1. Memory is bounded by how far out of order the file is (at most the
- *      target's total ring capacity), never by its length: a stream ends at
- *      its MT_REC_PROC_END and is freed then.
- *   2. A seq below the stream's next, or a seq seen twice, is corruption.
- *      A jump of REORDER_MAX_GAP or more is corruption too (no real window
- *      is that wide), which keeps a forged seq from sizing the window.
- *   3. If held bytes pass REORDER_MAX_PENDING anyway, the stream being fed
- *      skips to its lowest held seq and counts the gap as holes: the trace
- *      stays readable in bounded memory, and the holes say what was lost.
- *   4. At a stream's end (PROC_END or end of file) held records are released
- *      in seq order; the seqs missing between them are counted as holes.
- *   5. Held copies come from a size-class slab, not malloc: with N threads
- *      writing one process, about (N-1)/N of its records arrive ahead of
- *      their seq and are held, and malloc + free of each was a third of the
- *      reader's time. Records up to REORDER_SLAB_MAX bytes take a chunk of
- *      their 16-byte class from a free list; slabs are kept until destroy,
- *      so memory stays at the largest window ever held (note 1).
+ *   1. A run releases back to back while its seqs stay dense (one thread
+ *      running alone); only when its head jumps is it sifted down the heap,
+ *      which holds about one run per ring, so a few compares per jump.
+ *   2. Chunks are refcounted: the reader holds the one it fills, every
+ *      unconsumed run holds its own. A chunk whose last run is consumed
+ *      goes back to a small pool (REORDER_POOL_IDLE), so steady state
+ *      allocates nothing. Memory is the chunks spanned by the disorder —
+ *      how far out of order the file is, in whole chunks — never the file's
+ *      length: a stream ends at its MT_REC_PROC_END and is freed then. The
+ *      chunk of a run that pop consumed is put back at the next pop, which
+ *      keeps the record handed out valid until then.
+ *   3. Corruption. A run whose first seq is below the stream's next repeats
+ *      a seq (found at push). A seq in two runs is found when the second
+ *      one reaches the heap's top below next: a few valid records may come
+ *      out before the error. A run whose last seq is REORDER_MAX_GAP or more
+ *      ahead of next at the first stall after its push is corrupt: while a
+ *      run waits, next does not move, so this is exactly "some record held
+ *      that far ahead" (no real disorder is that wide).
+ *   4. If chunks alive pass the pending bound anyway, a stalled stream that
+ *      was just fed skips to its lowest held seq, counting the gap as holes,
+ *      until the chunks fall below the bound: the trace stays readable in
+ *      bounded memory, and the holes say what was lost.
+ *   5. At a stream's end (PROC_END, or end of file in stream creation order)
+ *      its runs are merged out whatever the gaps; the seqs missing between
+ *      them are counted as holes. PROC_END itself comes out after them.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -35,54 +45,41 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "memtrace/error.h"
 
 /* 2^24 seqs: 16x the records that 64 rings of 1 MiB can hold at once
  * (~2.8M of 24 bytes), so only a forged or corrupt seq is that far ahead. */
 #define REORDER_MAX_GAP (1ull << 24)
-/* 512 MiB held back in total before forcing streams forward (note 3). */
+/* 512 MiB of chunks alive before forcing streams forward (note 4). */
 #define REORDER_MAX_PENDING (512ull << 20)
 /* Initial hash buckets; a power of two so that & works. Doubles at load 1. */
 #define REORDER_BUCKETS 64u
-/* Held-record slab (design note 5): classes of 16 bytes up to 512 bytes,
- * carved from 64 KiB slabs. Larger records (modules, sessions) use malloc. */
-#define REORDER_SLAB_CLASS 16u
-#define REORDER_SLAB_MAX 512u
-#define REORDER_SLAB_BYTES (64u << 10)
-#define REORDER_N_CLASSES (REORDER_SLAB_MAX / REORDER_SLAB_CLASS)
+/* Idle chunks kept for reuse: a few are alive at once (note 2); larger
+ * ones (a forged or huge block) are freed, not kept. */
+#define REORDER_POOL_IDLE 8u
+#define REORDER_POOL_MAX_CAP (16u << 20)
+/* First heap size of a stream: one run per ring of a busy target. */
+#define REORDER_RUNS_INIT 8u
 
-struct reorder_slot {
-    struct mt_rec_hdr *rec; /* owned copy, NULL when the slot is empty */
-    uint32_t ring;          /* ring of the block it came from */
+/* An unconsumed part of a block: records in increasing seq. */
+struct reorder_run {
+    const uint8_t *cur;        /* next record to release, never a PAD */
+    const uint8_t *end;        /* end of the run */
+    uint64_t head;             /* seq of cur */
+    struct trace_chunk *chunk; /* holds a reference while the run is open */
+    uint32_t ring;             /* ring of the block */
 };
 
 struct reorder_stream {
     uint32_t pid, gen;
-    uint64_t next_seq;          /* seq to release next */
-    struct reorder_slot *win;   /* owned, cap slots, indexed seq & (cap-1) */
-    uint64_t cap;               /* 0 or a power of two */
-    uint64_t n_held;            /* occupied slots */
-    struct reorder_stream *hnext; /* hash chain */
+    uint64_t next_seq;        /* seq to release next */
+    struct reorder_run *heap; /* owned, min-heap by head, n_runs of cap_runs */
+    uint32_t n_runs, cap_runs;
+    uint64_t check_last;                /* highest last seq pushed since the last stall */
+    bool check;                         /* check_last to be checked (note 3) */
+    struct reorder_stream *hnext;       /* hash chain */
     struct reorder_stream *prev, *next; /* creation order, for finish */
-};
-
-struct reorder_item {
-    uint32_t pid, gen, ring;
-    const struct mt_rec_hdr *rec; /* borrowed from the frame, or owned */
-    bool owned;
-};
-
-/* A free chunk of a slab class links to the next free one. */
-struct reorder_chunk {
-    struct reorder_chunk *next;
-};
-
-/* A slab: this header, then chunks of one class. Slabs chain for destroy. */
-struct reorder_slab {
-    struct reorder_slab *next;
-    _Alignas(16) char mem[];
 };
 
 struct trace_reorder {
@@ -90,67 +87,76 @@ struct trace_reorder {
     size_t n_buckets;                /* power of two */
     size_t n_streams;
     struct reorder_stream *first, *last; /* creation order */
-    struct reorder_stream *recent;   /* last stream found: blocks come in runs */
-    struct reorder_item *q;          /* owned ring buffer of ready events */
-    size_t q_cap, q_head, q_len;
-    struct mt_rec_hdr *last_owned;   /* record handed out last, freed next pop */
+    struct reorder_stream *recent;       /* last stream found: blocks come in runs */
+    struct reorder_stream *active;       /* stream pop releases from, or NULL */
+    bool ending;                         /* active ends: merge everything, then free it */
+    bool finishing;                      /* end of file: end every stream */
+    const struct mt_rec_hdr *coll;       /* collector record to hand out after active */
+    uint32_t coll_pid, coll_gen;
+    struct trace_chunk *retired; /* chunk of the run the last pop consumed */
+    struct trace_chunk *pool;    /* owned, idle chunks */
+    size_t n_pool;
+    uint64_t chunk_bytes; /* cap of the chunks alive */
+    size_t n_chunks;      /* chunks alive */
+    uint64_t max_pending; /* note 4 */
     uint64_t holes;
-    uint64_t held_bytes;
-    struct reorder_chunk *free_chunks[REORDER_N_CLASSES]; /* by class */
-    struct reorder_slab *slabs;      /* owned, every slab ever carved */
 };
 
-/* ------------------------------------------------------------ held copies */
-
-static size_t reorder_class(uint32_t len)
+static inline uint64_t reorder_seq(const uint8_t *rec)
 {
-    return (len + REORDER_SLAB_CLASS - 1) / REORDER_SLAB_CLASS - 1;
+    return ((const struct mt_rec_common *)(const void *)rec)->seq;
 }
 
-/* Carves a new slab into chunks of class c. 0 or -ENOMEM. */
-static int reorder_slab_add(struct trace_reorder *ro, size_t c)
+/* ------------------------------------------------------------ chunks */
+
+struct trace_chunk *trace_reorder_chunk_get(struct trace_reorder *ro, size_t min_cap)
 {
-    size_t size = (c + 1) * REORDER_SLAB_CLASS;
-    struct reorder_slab *sl = malloc(sizeof *sl + REORDER_SLAB_BYTES);
-    if (!sl) return -ENOMEM;
-    sl->next = ro->slabs;
-    ro->slabs = sl;
-    for (size_t off = 0; off + size <= REORDER_SLAB_BYTES; off += size) {
-        struct reorder_chunk *ch = (struct reorder_chunk *)(sl->mem + off);
-        ch->next = ro->free_chunks[c];
-        ro->free_chunks[c] = ch;
+    struct trace_chunk *c = ro->pool;
+    if (c) {
+        ro->pool = c->next;
+        ro->n_pool--;
+    } else if (!(c = calloc(1, sizeof *c))) {
+        return NULL;
     }
-    return 0;
-}
-
-/* A copy of rec that outlives the frame it came from. NULL if out of memory. */
-static struct mt_rec_hdr *reorder_copy(struct trace_reorder *ro, const struct mt_rec_hdr *rec)
-{
-    void *p;
-    if (rec->len > REORDER_SLAB_MAX || rec->len == 0) {
-        p = malloc(rec->len ? rec->len : 1);
-    } else {
-        size_t c = reorder_class(rec->len);
-        if (!ro->free_chunks[c] && reorder_slab_add(ro, c)) return NULL;
-        p = ro->free_chunks[c];
-        ro->free_chunks[c] = ro->free_chunks[c]->next;
+    if (c->cap < min_cap) {
+        uint8_t *d = realloc(c->data, min_cap);
+        if (!d) {
+            free(c->data);
+            free(c);
+            return NULL;
+        }
+        c->data = d;
+        c->cap = min_cap;
     }
-    if (p) memcpy(p, rec, rec->len);
-    return p;
+    c->next = NULL;
+    c->len = 0;
+    c->refs = 1;
+    c->counted = c->cap;
+    ro->chunk_bytes += c->cap;
+    ro->n_chunks++;
+    return c;
 }
 
-/* Returns a copy made by reorder_copy (NULL is ignored). */
-static void reorder_copy_free(struct trace_reorder *ro, struct mt_rec_hdr *rec)
+void trace_reorder_chunk_put(struct trace_reorder *ro, struct trace_chunk *c)
 {
-    if (!rec) return;
-    if (rec->len > REORDER_SLAB_MAX || rec->len == 0) {
-        free(rec);
+    if (!c || --c->refs > 0) return;
+    ro->chunk_bytes -= c->counted;
+    ro->n_chunks--;
+    if (ro->n_pool < REORDER_POOL_IDLE && c->cap <= REORDER_POOL_MAX_CAP) {
+        c->next = ro->pool;
+        ro->pool = c;
+        ro->n_pool++;
         return;
     }
-    struct reorder_chunk *ch = (struct reorder_chunk *)rec;
-    size_t c = reorder_class(rec->len);
-    ch->next = ro->free_chunks[c];
-    ro->free_chunks[c] = ch;
+    free(c->data);
+    free(c);
+}
+
+/* Counts what the reader grew c by since it got it. */
+static void reorder_chunk_count(struct trace_reorder *ro, struct trace_chunk *c)
+{
+    ro->chunk_bytes = ro->chunk_bytes - c->counted + c->cap;
+    c->counted = c->cap;
 }
 
 /* ------------------------------------------------------------ streams */
@@ -177,173 +183,149 @@ static int reorder_rehash(struct trace_reorder *ro)
     return 0;
 }
 
+/* The stream of (pid, gen), or NULL if there is none. */
+static struct reorder_stream *reorder_stream_find(struct trace_reorder *ro, uint32_t pid,
+                                                  uint32_t gen)
+{
+    if (ro->recent && ro->recent->pid == pid && ro->recent->gen == gen) return ro->recent;
+    for (struct reorder_stream *s = ro->buckets[reorder_hash(pid, gen, ro->n_buckets)]; s;
+         s = s->hnext)
+        if (s->pid == pid && s->gen == gen) return ro->recent = s;
+    return NULL;
+}
+
 /* Finds or creates the stream of (pid, gen). NULL when out of memory. */
 static struct reorder_stream *reorder_stream_get(struct trace_reorder *ro, uint32_t pid,
                                                  uint32_t gen)
 {
-    if (ro->recent && ro->recent->pid == pid && ro->recent->gen == gen) return ro->recent;
-    size_t h = reorder_hash(pid, gen, ro->n_buckets);
-    for (struct reorder_stream *s = ro->buckets[h]; s; s = s->hnext)
-        if (s->pid == pid && s->gen == gen) return ro->recent = s;
-    if (ro->n_streams >= ro->n_buckets && reorder_rehash(ro) == 0)
-        h = reorder_hash(pid, gen, ro->n_buckets);
-    struct reorder_stream *s = calloc(1, sizeof *s);
+    struct reorder_stream *s = reorder_stream_find(ro, pid, gen);
+    if (s) return s;
+    if (ro->n_streams >= ro->n_buckets) (void)reorder_rehash(ro); /* else chains grow */
+    s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->pid = pid;
     s->gen = gen;
+    size_t h = reorder_hash(pid, gen, ro->n_buckets);
     s->hnext = ro->buckets[h];
     ro->buckets[h] = s;
     s->prev = ro->last;
-    if (ro->last) ro->last->next = s;
-    else ro->first = s;
+    if (ro->last)
+        ro->last->next = s;
+    else
+        ro->first = s;
     ro->last = s;
     ro->n_streams++;
     return ro->recent = s;
 }
 
-/* Unlinks and frees a stream whose window is empty. */
+/* Unlinks and frees a stream, putting back the chunks of its open runs. */
 static void reorder_stream_drop(struct trace_reorder *ro, struct reorder_stream *s)
 {
     if (ro->recent == s) ro->recent = NULL;
+    if (ro->active == s) ro->active = NULL;
     struct reorder_stream **pp = &ro->buckets[reorder_hash(s->pid, s->gen, ro->n_buckets)];
     while (*pp != s) pp = &(*pp)->hnext;
     *pp = s->hnext;
-    if (s->prev) s->prev->next = s->next;
-    else ro->first = s->next;
-    if (s->next) s->next->prev = s->prev;
-    else ro->last = s->prev;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        ro->first = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    else
+        ro->last = s->prev;
     ro->n_streams--;
-    free(s->win);
+    for (uint32_t i = 0; i < s->n_runs; i++) trace_reorder_chunk_put(ro, s->heap[i].chunk);
+    free(s->heap);
     free(s);
 }
 
-/* ------------------------------------------------------------ ready queue */
+/* ------------------------------------------------------------ run heap */
 
-static int reorder_enqueue(struct trace_reorder *ro, uint32_t pid, uint32_t gen, uint32_t ring,
-                           const struct mt_rec_hdr *rec, bool owned)
+/* Restores the heap below i after heap[i].head grew. */
+static void reorder_sift_down(struct reorder_stream *s, uint32_t i)
 {
-    if (ro->q_len == ro->q_cap) {
-        size_t n = ro->q_cap ? ro->q_cap * 2 : 256;
-        struct reorder_item *q = malloc(n * sizeof *q);
-        if (!q) return -ENOMEM;
-        for (size_t i = 0; i < ro->q_len; i++) q[i] = ro->q[(ro->q_head + i) % ro->q_cap];
-        free(ro->q);
-        ro->q = q;
-        ro->q_cap = n;
-        ro->q_head = 0;
+    struct reorder_run *a = s->heap;
+    struct reorder_run x = a[i];
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= s->n_runs) break;
+        if (c + 1 < s->n_runs && a[c + 1].head < a[c].head) c++;
+        if (a[c].head >= x.head) break;
+        a[i] = a[c];
+        i = c;
     }
-    ro->q[(ro->q_head + ro->q_len) % ro->q_cap] =
-        (struct reorder_item){.pid = pid, .gen = gen, .ring = ring, .rec = rec, .owned = owned};
-    ro->q_len++;
+    a[i] = x;
+}
+
+/* Adds run to the heap. 0 or -ENOMEM. */
+static int reorder_heap_add(struct reorder_stream *s, const struct reorder_run *run)
+{
+    if (s->n_runs == s->cap_runs) {
+        uint32_t n = s->cap_runs ? s->cap_runs * 2 : REORDER_RUNS_INIT;
+        struct reorder_run *h = realloc(s->heap, n * sizeof *h);
+        if (!h) return -ENOMEM;
+        s->heap = h;
+        s->cap_runs = n;
+    }
+    uint32_t i = s->n_runs++;
+    while (i > 0 && s->heap[(i - 1) / 2].head > run->head) {
+        s->heap[i] = s->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    s->heap[i] = *run;
     return 0;
 }
 
-/* Moves the held run starting at s->next_seq to the ready queue. */
-static int reorder_release_run(struct trace_reorder *ro, struct reorder_stream *s)
+/* Hands out the top run's head (its seq is next) and moves the run on. */
+static int reorder_emit(struct trace_reorder *ro, struct reorder_stream *s, struct trace_event *ev)
 {
-    while (s->n_held > 0) {
-        struct reorder_slot *slot = &s->win[s->next_seq & (s->cap - 1)];
-        if (!slot->rec) return 0;
-        int rc = reorder_enqueue(ro, s->pid, s->gen, slot->ring, slot->rec, true);
-        if (rc) return rc;
-        ro->held_bytes -= slot->rec->len;
-        slot->rec = NULL;
-        s->n_held--;
-        s->next_seq++;
-    }
-    return 0;
-}
-
-/* Skips s->next_seq forward to its lowest held seq, counting holes. */
-static void reorder_skip_gap(struct trace_reorder *ro, struct reorder_stream *s)
-{
-    while (s->n_held > 0 && !s->win[s->next_seq & (s->cap - 1)].rec) {
-        s->next_seq++;
-        ro->holes++;
-    }
-}
-
-/* Releases everything s holds, in seq order, then frees s. */
-static int reorder_stream_end(struct trace_reorder *ro, struct reorder_stream *s)
-{
-    while (s->n_held > 0) {
-        reorder_skip_gap(ro, s);
-        int rc = reorder_release_run(ro, s);
-        if (rc) return rc;
-    }
-    reorder_stream_drop(ro, s);
-    return 0;
-}
-
-/* ------------------------------------------------------------ window */
-
-/* Grows s's window so that seq fits: cap > seq - next_seq. */
-static int reorder_window_grow(struct reorder_stream *s, uint64_t gap)
-{
-    uint64_t n = s->cap ? s->cap : 64;
-    while (n <= gap) n *= 2;
-    struct reorder_slot *w = calloc(n, sizeof *w);
-    if (!w) return -ENOMEM;
-    for (uint64_t i = 0; i < s->cap; i++) {
-        if (!s->win[i].rec) continue;
-        uint64_t seq = ((const struct mt_rec_common *)s->win[i].rec)->seq;
-        w[seq & (n - 1)] = s->win[i];
-    }
-    free(s->win);
-    s->win = w;
-    s->cap = n;
-    return 0;
-}
-
-/* Copies rec into the window of s (its seq is ahead of next_seq). */
-static int reorder_hold(struct trace_reorder *ro, struct reorder_stream *s, uint32_t ring,
-                        const struct mt_rec_hdr *rec, uint64_t seq, struct mt_errbuf *eb)
-{
-    uint64_t gap = seq - s->next_seq;
-    if (gap >= REORDER_MAX_GAP) {
-        mt_errbuf_set(eb, "pid %u gen %u: seq %llu is %llu ahead of the stream", s->pid, s->gen,
-                      (unsigned long long)seq, (unsigned long long)gap);
-        return MT_ECORRUPT;
-    }
-    if (gap >= s->cap) {
-        int rc = reorder_window_grow(s, gap);
-        if (rc) return rc;
-    }
-    struct reorder_slot *slot = &s->win[seq & (s->cap - 1)];
-    if (slot->rec) {
-        mt_errbuf_set(eb, "pid %u gen %u: seq %llu appears twice", s->pid, s->gen,
-                      (unsigned long long)seq);
-        return MT_ECORRUPT;
-    }
-    slot->rec = reorder_copy(ro, rec);
-    if (!slot->rec) return -ENOMEM;
-    slot->ring = ring;
-    s->n_held++;
-    ro->held_bytes += rec->len;
-    if (ro->held_bytes > REORDER_MAX_PENDING) { /* design note 3 */
-        reorder_skip_gap(ro, s);
-        return reorder_release_run(ro, s);
-    }
-    return 0;
-}
-
-/* A record of a preload ring. */
-static int reorder_push_seq(struct trace_reorder *ro, uint32_t pid, uint32_t gen, uint32_t ring,
-                            const struct mt_rec_hdr *rec, struct mt_errbuf *eb)
-{
-    struct reorder_stream *s = reorder_stream_get(ro, pid, gen);
-    if (!s) return -ENOMEM;
-    uint64_t seq = ((const struct mt_rec_common *)rec)->seq;
-    if (seq < s->next_seq) {
-        mt_errbuf_set(eb, "pid %u gen %u: seq %llu appears twice", pid, gen,
-                      (unsigned long long)seq);
-        return MT_ECORRUPT;
-    }
-    if (seq > s->next_seq) return reorder_hold(ro, s, ring, rec, seq, eb);
-    int rc = reorder_enqueue(ro, pid, gen, ring, rec, false);
-    if (rc) return rc;
+    struct reorder_run *h = &s->heap[0];
+    const struct mt_rec_hdr *rec = (const void *)h->cur;
+    *ev = (struct trace_event){.pid = s->pid, .gen = s->gen, .ring = h->ring, .rec = rec};
     s->next_seq++;
-    return reorder_release_run(ro, s);
+    const uint8_t *p = h->cur + rec->len;
+    while (p < h->end && ((const struct mt_rec_hdr *)(const void *)p)->kind == MT_REC_PAD)
+        p += ((const struct mt_rec_hdr *)(const void *)p)->len;
+    if (p < h->end) {
+        h->cur = p;
+        h->head = reorder_seq(p);
+        /* dense: still the top (note 1); a duplicate below is found at the stall */
+        if (h->head != s->next_seq) reorder_sift_down(s, 0);
+        return 1;
+    }
+    ro->retired = h->chunk; /* put back at the next pop (note 2) */
+    if (--s->n_runs > 0) {
+        s->heap[0] = s->heap[s->n_runs];
+        reorder_sift_down(s, 0);
+    }
+    return 1;
+}
+
+/* The top run of the active stream is not next (the heap is in order).
+ * 1 when the stream skipped forward and releases on, 0 when it waits,
+ * MT_ECORRUPT (notes 3-5). */
+static int reorder_stall(struct trace_reorder *ro, struct reorder_stream *s, struct mt_errbuf *eb)
+{
+    uint64_t head = s->heap[0].head;
+    if (head < s->next_seq) {
+        mt_errbuf_set(eb, "pid %u gen %u: seq %llu appears twice", s->pid, s->gen,
+                      (unsigned long long)head);
+        return MT_ECORRUPT;
+    }
+    if (s->check) {
+        s->check = false;
+        uint64_t gap = s->check_last - s->next_seq;
+        if (s->check_last > s->next_seq && gap >= REORDER_MAX_GAP) {
+            mt_errbuf_set(eb, "pid %u gen %u: seq %llu is %llu ahead of the stream", s->pid, s->gen,
+                          (unsigned long long)s->check_last, (unsigned long long)gap);
+            return MT_ECORRUPT;
+        }
+    }
+    if (!ro->ending && ro->chunk_bytes <= ro->max_pending) return 0;
+    ro->holes += head - s->next_seq;
+    s->next_seq = head;
+    return 1;
 }
 
 /* ------------------------------------------------------------ exported */
@@ -353,6 +335,7 @@ struct trace_reorder *trace_reorder_create(void)
     struct trace_reorder *ro = calloc(1, sizeof *ro);
     if (!ro) return NULL;
     ro->n_buckets = REORDER_BUCKETS;
+    ro->max_pending = REORDER_MAX_PENDING;
     ro->buckets = calloc(ro->n_buckets, sizeof *ro->buckets);
     if (!ro->buckets) {
         free(ro);
@@ -364,61 +347,94 @@ struct trace_reorder *trace_reorder_create(void)
 void trace_reorder_destroy(struct trace_reorder *ro)
 {
     if (!ro) return;
-    while (ro->first) {
-        struct reorder_stream *s = ro->first;
-        for (uint64_t i = 0; i < s->cap; i++) reorder_copy_free(ro, s->win[i].rec);
-        s->n_held = 0;
-        reorder_stream_drop(ro, s);
-    }
-    for (size_t i = 0; i < ro->q_len; i++) {
-        struct reorder_item *it = &ro->q[(ro->q_head + i) % ro->q_cap];
-        if (it->owned) reorder_copy_free(ro, (struct mt_rec_hdr *)it->rec);
-    }
-    free(ro->q);
-    reorder_copy_free(ro, ro->last_owned);
-    while (ro->slabs) {
-        struct reorder_slab *sl = ro->slabs;
-        ro->slabs = sl->next;
-        free(sl);
+    while (ro->first) reorder_stream_drop(ro, ro->first);
+    trace_reorder_chunk_put(ro, ro->retired);
+    while (ro->pool) {
+        struct trace_chunk *c = ro->pool;
+        ro->pool = c->next;
+        free(c->data);
+        free(c);
     }
     free(ro->buckets);
     free(ro);
 }
 
-int trace_reorder_push(struct trace_reorder *ro, uint32_t pid, uint32_t gen, uint32_t ring,
-                       const struct mt_rec_hdr *rec, struct mt_errbuf *eb)
+int trace_reorder_push_run(struct trace_reorder *ro, uint32_t pid, uint32_t gen, uint32_t ring,
+                           struct trace_chunk *c, const void *recs, size_t len, uint64_t last,
+                           struct mt_errbuf *eb)
 {
-    if (ring != MT_RING_COLLECTOR) return reorder_push_seq(ro, pid, gen, ring, rec, eb);
-    if (rec->kind == MT_REC_PROC_END) {
-        const struct mt_rec_proc_end *pe = (const void *)rec;
-        struct reorder_stream *s = reorder_stream_get(ro, pe->pid, pe->gen);
-        if (!s) return -ENOMEM;
-        int rc = reorder_stream_end(ro, s);
-        if (rc) return rc;
+    struct reorder_stream *s = reorder_stream_get(ro, pid, gen);
+    if (!s) return -ENOMEM;
+    struct reorder_run run = {.cur = recs,
+                              .end = (const uint8_t *)recs + len,
+                              .head = reorder_seq(recs),
+                              .chunk = c,
+                              .ring = ring};
+    if (run.head < s->next_seq) {
+        mt_errbuf_set(eb, "pid %u gen %u: seq %llu appears twice", pid, gen,
+                      (unsigned long long)run.head);
+        return MT_ECORRUPT;
     }
-    return reorder_enqueue(ro, pid, gen, ring, rec, false);
-}
-
-int trace_reorder_finish(struct trace_reorder *ro)
-{
-    while (ro->first) {
-        int rc = reorder_stream_end(ro, ro->first);
-        if (rc) return rc;
-    }
+    int rc = reorder_heap_add(s, &run);
+    if (rc) return rc;
+    c->refs++;
+    reorder_chunk_count(ro, c);
+    if (!s->check || last > s->check_last) s->check_last = last;
+    s->check = true;
+    ro->active = s;
+    ro->ending = false;
     return 0;
 }
 
-int trace_reorder_pop(struct trace_reorder *ro, struct trace_event *ev)
+void trace_reorder_push_collector(struct trace_reorder *ro, uint32_t pid, uint32_t gen,
+                                  const struct mt_rec_hdr *rec)
 {
-    reorder_copy_free(ro, ro->last_owned);
-    ro->last_owned = NULL;
-    if (ro->q_len == 0) return 0;
-    struct reorder_item *it = &ro->q[ro->q_head];
-    ro->q_head = (ro->q_head + 1) % ro->q_cap;
-    ro->q_len--;
-    *ev = (struct trace_event){.pid = it->pid, .gen = it->gen, .ring = it->ring, .rec = it->rec};
-    if (it->owned) ro->last_owned = (void *)it->rec;
-    return 1;
+    ro->coll = rec;
+    ro->coll_pid = pid;
+    ro->coll_gen = gen;
+    if (rec->kind != MT_REC_PROC_END) return;
+    const struct mt_rec_proc_end *pe = (const void *)rec;
+    ro->active = reorder_stream_find(ro, pe->pid, pe->gen);
+    ro->ending = ro->active != NULL;
+}
+
+void trace_reorder_finish(struct trace_reorder *ro)
+{
+    ro->finishing = true;
+}
+
+int trace_reorder_pop(struct trace_reorder *ro, struct trace_event *ev, struct mt_errbuf *eb)
+{
+    if (ro->retired) {
+        trace_reorder_chunk_put(ro, ro->retired);
+        ro->retired = NULL;
+    }
+    for (;;) {
+        struct reorder_stream *s = ro->active;
+        if (s && s->n_runs > 0) {
+            if (s->heap[0].head == s->next_seq) return reorder_emit(ro, s, ev);
+            int rc = reorder_stall(ro, s, eb);
+            if (rc < 0) return rc;
+            if (rc > 0) continue;
+        }
+        if (s) { /* waits, or holds nothing more */
+            s->check = false;
+            if (ro->ending) reorder_stream_drop(ro, s);
+            ro->active = NULL;
+            ro->ending = false;
+        }
+        if (ro->coll) {
+            *ev = (struct trace_event){.pid = ro->coll_pid,
+                                       .gen = ro->coll_gen,
+                                       .ring = MT_RING_COLLECTOR,
+                                       .rec = ro->coll};
+            ro->coll = NULL;
+            return 1;
+        }
+        if (!ro->finishing || !ro->first) return 0;
+        ro->active = ro->first; /* note 5 */
+        ro->ending = true;
+    }
 }
 
 uint64_t trace_reorder_holes(const struct trace_reorder *ro)
@@ -428,5 +444,15 @@ uint64_t trace_reorder_holes(const struct trace_reorder *ro)
 
 uint64_t trace_reorder_pending_bytes(const struct trace_reorder *ro)
 {
-    return ro->held_bytes;
+    return ro->chunk_bytes;
+}
+
+size_t trace_reorder_chunks_alive(const struct trace_reorder *ro)
+{
+    return ro->n_chunks;
+}
+
+void trace_reorder_set_max_pending(struct trace_reorder *ro, uint64_t bytes)
+{
+    ro->max_pending = bytes;
 }
