@@ -21,7 +21,6 @@
 #include "trace/trace.h"
 
 static const char *const an_cst_sql[AN_CST_COUNT] = {
-    [AN_CST_ALLOC] = "INSERT INTO allocations VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [AN_CST_ERROR] = "INSERT INTO errors (proc_id, tid, seq, t_ns, kind, subkind, addr, size, api,"
                      " family, alloc_family, stack_id, alloc_stack_id, free_stack_id, alloc_id,"
                      " block_addr) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -79,30 +78,21 @@ int an_client_alloc_row(struct an_state *st, struct an_proc *p, const struct an_
                         int temporary, const char *leak)
 {
     if (st->opts->no_allocations) return 0;
-    sqlite3_stmt *q = an_client_stmt(st, AN_CST_ALLOC);
-    if (!q) return MT_ESQLITE;
-    sqlite3_bind_int64(q, 1, b->alloc_id);
-    sqlite3_bind_int64(q, 2, p->proc_id);
-    sqlite3_bind_int64(q, 3, b->tid);
-    sqlite3_bind_int64(q, 4, (int64_t)b->addr);
-    sqlite3_bind_int64(q, 5, (int64_t)b->size);
-    sqlite3_bind_int64(q, 6, (int64_t)b->usable);
-    sqlite3_bind_text(q, 7, family, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(q, 8, api, -1, SQLITE_STATIC);
-    sqlite3_bind_int(q, 9, b->realloc);
-    sqlite3_bind_int64(q, 10, p->sites[b->site].stack);
-    sqlite3_bind_int64(q, 11, (int64_t)b->seq);
-    sqlite3_bind_int64(q, 12, (int64_t)b->t_ns);
+    struct an_arow r = {.alloc_id = b->alloc_id, .proc_id = p->proc_id, .addr = b->addr,
+                        .size = b->size, .usable = b->usable, .seq = b->seq, .t_ns = b->t_ns,
+                        .family_z = family, .stack = p->sites[b->site].stack, .tid = b->tid,
+                        .api = (uint8_t)an_writer_api_code(api), .realloc = b->realloc,
+                        .temporary = (uint8_t)temporary,
+                        .leak_class = (uint8_t)an_writer_leak_code(leak)};
     if (free_api) {
-        sqlite3_bind_int64(q, 13, (int64_t)fr_seq);
-        sqlite3_bind_int64(q, 14, (int64_t)fr_ns);
-        sqlite3_bind_int64(q, 15, fr_tid);
-        sqlite3_bind_text(q, 16, free_api, -1, SQLITE_STATIC);
-        if (free_stack) sqlite3_bind_int64(q, 17, free_stack);
+        r.freed = 1;
+        r.free_seq = fr_seq;
+        r.free_ns = fr_ns;
+        r.free_tid = fr_tid;
+        r.free_api = (uint8_t)an_writer_api_code(free_api);
+        r.free_stack = free_stack;
     }
-    sqlite3_bind_int(q, 18, temporary);
-    if (leak) sqlite3_bind_text(q, 19, leak, -1, SQLITE_STATIC);
-    return an_out_step(st, q);
+    return an_writer_row(st, &r);
 }
 
 /* ------------------------------------------------------------ markers */

@@ -24,7 +24,7 @@
 
 /* Statements of the client tables (an_client.c). */
 enum an_cst {
-    AN_CST_ALLOC, AN_CST_ERROR, AN_CST_POOL, AN_CST_POOL_TL, AN_CST_MARKER, AN_CST_CHECK,
+    AN_CST_ERROR, AN_CST_POOL, AN_CST_POOL_TL, AN_CST_MARKER, AN_CST_CHECK,
     AN_CST_CHECK_SITE, AN_CST_COUNT
 };
 
@@ -85,8 +85,10 @@ int an_client_final(struct an_state *st, struct an_proc *p);
 void an_client_free(struct an_proc *p);
 void an_client_session_free(struct an_state *st);
 sqlite3_stmt *an_client_stmt(struct an_state *st, enum an_cst which);
-/* Writes the allocations row of block b (family, api and free api as text;
- * fr_seq 0 = not freed). leak: leak_class text or NULL. */
+/* Queues the allocations row of block b (an_writer.c). family: text,
+ * borrowed until an_writer_stop (a pool's family lives as long as its
+ * process); api and free_api: names (an_writer_api_code), free_api NULL =
+ * not freed; leak: leak_class name or NULL. */
 int an_client_alloc_row(struct an_state *st, struct an_proc *p, const struct an_block *b,
                         const char *family, const char *api, uint64_t fr_seq, uint64_t fr_ns,
                         uint32_t fr_tid, const char *free_api, uint32_t free_stack,

@@ -12,7 +12,9 @@
  */
 #include "analyze/analyze_int.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -20,6 +22,22 @@
 #include "db/db.h"
 
 #define AN_UNCLASSIFIED 5 /* index of "unclassified" in an_site.leak_* */
+
+/* Remembers a leaked block for an_final_leak_rows(). 0 or -ENOMEM. */
+static int an_final_leak_push(struct an_state *st, const struct an_proc *p, uint32_t block)
+{
+    if (st->opts->no_allocations) return 0;
+    if (st->n_leak_rows == st->cap_leak_rows) {
+        size_t cap = st->cap_leak_rows ? st->cap_leak_rows * 2 : 1024;
+        struct an_leak_row *n = realloc(st->leak_rows, cap * sizeof *n);
+        if (!n) return -ENOMEM;
+        st->leak_rows = n;
+        st->cap_leak_rows = cap;
+    }
+    st->leak_rows[st->n_leak_rows++] = (struct an_leak_row){
+        .alloc_id = st->pool[block].alloc_id, .proc = (uint32_t)(p->proc_id - 1), .block = block};
+    return 0;
+}
 
 static int an_final_leaks(struct an_state *st, struct an_proc *p)
 {
@@ -32,8 +50,30 @@ static int an_final_leaks(struct an_state *st, struct an_proc *p)
         unsigned cls = b->leak_class ? b->leak_class : AN_UNCLASSIFIED;
         s->leak_blocks[cls]++;
         s->leak_bytes[cls] += b->size;
-        rc = an_out_alloc(st, p, b, NULL, 0, 0);
+        rc = an_final_leak_push(st, p, (uint32_t)p->blocks.e[i].val);
     }
+    return rc;
+}
+
+static int an_leak_row_cmp(const void *a, const void *b)
+{
+    int64_t x = ((const struct an_leak_row *)a)->alloc_id;
+    int64_t y = ((const struct an_leak_row *)b)->alloc_id;
+    return (x > y) - (x < y);
+}
+
+int an_final_leak_rows(struct an_state *st)
+{
+    int rc = 0;
+    if (st->n_leak_rows)
+        qsort(st->leak_rows, st->n_leak_rows, sizeof *st->leak_rows, an_leak_row_cmp);
+    for (size_t i = 0; i < st->n_leak_rows && !rc; i++) {
+        const struct an_leak_row *l = &st->leak_rows[i];
+        rc = an_out_alloc(st, st->procs_v[l->proc], &st->pool[l->block], NULL, 0, 0);
+    }
+    free(st->leak_rows);
+    st->leak_rows = NULL;
+    st->n_leak_rows = st->cap_leak_rows = 0;
     return rc;
 }
 

@@ -4,8 +4,8 @@
  * analyze.c computes, this file stores: one prepared INSERT per table,
  * reused for every row inside the one big transaction db.c opened. Column
  * order follows analyzer/db/schema.sql; docs/schema.md says what each means.
- * Allocations rows go through an_writer.c (a second thread); the statement
- * AN_ST_ALLOC belongs to that thread and is never stepped here.
+ * Allocations rows are the exception: an_writer.c writes them (a second
+ * thread, its own B-tree pages).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -16,7 +16,6 @@
 #include "trace/trace.h"
 
 static const char *const an_out_sql[AN_ST_COUNT] = {
-    [AN_ST_ALLOC] = "INSERT INTO allocations VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [AN_ST_ERROR] = "INSERT INTO errors VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [AN_ST_TIMELINE] = "INSERT OR REPLACE INTO timeline VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [AN_ST_FRAG] = "INSERT INTO fragmentation VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -81,8 +80,9 @@ int an_out_alloc(struct an_state *st, struct an_proc *p, const struct an_block *
                         .size = b->size, .usable = b->usable, .seq = b->seq, .t_ns = b->t_ns,
                         .stack = p->sites[b->site].stack, .tid = b->tid, .family = b->family,
                         .api = b->api, .realloc = b->realloc, .temporary = (uint8_t)temporary,
-                        .leak_class = b->leak_class};
+                        .leak_class = b->leak_class ? b->leak_class : 5}; /* 5: unclassified */
     if (fr) {
+        r.leak_class = 0; /* NULL: freed */
         r.freed = 1;
         r.free_seq = fr->c.seq;
         r.free_ns = fr->c.t_ns - st->start_mono_ns;

@@ -1,65 +1,74 @@
 /*
- * an_writer.c — the allocations rows, written by a second thread through a bounded queue
+ * an_writer.c — the allocations rows, ordered and encoded on a second thread
  *
  * One row per allocation is most of what the analysis writes, and SQLite's
- * insert path costs several times the analysis of the two events behind a
- * row (docs/performance.md, "Analysis"). So an_out_alloc() only copies the
- * row's values into a batch here, and a writer thread binds and steps them
- * on the other core while the analysis goes on. Every other table is still
- * written by the analysis thread, directly.
+ * insert path costs ~600 ns per row of this table however it is fed, more
+ * than the analysis of the two events behind the row (docs/performance.md,
+ * "Analysis"). SQLite has no bulk-load API, so the rows do not go through
+ * SQLite at all during the run: an_out_alloc() copies a row into a batch
+ * here, and a writer thread puts the rows in alloc_id order, encodes each
+ * as an SQLite record and appends it to a table B-tree it writes itself
+ * (db/db_bulk.c), which an_rows.c splices into the database once SQLite
+ * has closed it. Every other table goes through SQLite as before.
  *
  * Design notes
- *   1. Memory: AN_WQ_BATCHES batches of AN_WQ_ROWS rows, allocated once.
- *      The analysis thread fills one batch; when it is full it is handed
- *      to the writer, and the analysis waits only when every batch is
- *      queued (the writer is behind). Nothing else is kept per row.
- *   2. One connection, two threads. db.c opens it serialized (every
- *      sqlite3 call takes the connection's recursive mutex), and each
- *      thread steps only its own statements. The writer holds that mutex
- *      across one multi-row INSERT (AN_W_MULTI rows) so its many bind calls
- *      re-enter the mutex cheaply; the analysis thread's rare writes wait
- *      at most for one such statement.
- *   3. Rows go to SQLite in alloc_id order where possible: alloc_id is
- *      the table's rowid and follows allocation order, but a row becomes
- *      final when its block is freed. An insert below the largest rowid
- *      splits B-tree pages in the middle; measured, that made the writer
- *      ~1.7x slower than pure appends. So rows first wait in a min-heap of
- *      AN_WO_ROWS rows (on the analysis thread, which has time to spare)
- *      and leave it smallest alloc_id first; only a block that outlived
- *      the last AN_WO_ROWS frees is inserted out of order.
- *   4. The first SQLite error stops the writer; an_writer_row() and
+ *   1. Memory: AN_WQ_BATCHES batches of AN_WQ_ROWS rows, the ordering
+ *      window of AN_WO_ROWS rows, one B-tree page, and the spill's buffer
+ *      (db/db_spill.c). Nothing grows with the number of rows except the
+ *      B-tree's (rowid, page) per leaf.
+ *   2. The analysis thread only copies a row into the batch being filled
+ *      (a cache-hot sequential write); when it is full it is handed over,
+ *      and the analysis waits only when every batch is queued. Ordering,
+ *      encoding and I/O are the writer's.
+ *   3. alloc_id is the table's rowid and follows allocation order, but a
+ *      row becomes final when its block is freed. The writer holds rows in
+ *      a window indexed by alloc_id (slot = alloc_id mod AN_WO_ROWS) and
+ *      appends them smallest first when the window must move on, so the
+ *      B-tree gets them in rowid order. A row that comes after its turn
+ *      (a block that outlived the window, or a leak drained at the end
+ *      below the window) cannot be appended: it goes to the spill, and
+ *      an_rows.c inserts it through SQL after the splice.
+ *   4. Rows are stored as SQLite would: the INTEGER PRIMARY KEY is the
+ *      cell's rowid and NULL in the record; enums become their names.
+ *   5. The first I/O error stops the writer; an_writer_row() and
  *      an_writer_stop() return it (message in the analysis's errbuf).
- *      Without thread support in SQLite (sqlite3_threadsafe() == 0) or
- *      pthreads, the same batches are written synchronously.
+ *      Without a thread (pthread_create failed) the batches are handled
+ *      on the analysis thread.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "analyze/analyze_int.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/db_bulk.h"
 #include "trace/trace.h"
 
-/* Rows per batch: 4096 x ~112 bytes = 448 KiB, large enough that handing a
+/* Rows per batch: 4096 x ~100 bytes = 400 KiB, large enough that handing a
  * batch over (a mutex and a condition variable) costs nothing per row. */
 #define AN_WQ_ROWS 4096u
 /* Batches in flight: one being filled, the rest queued or being written.
  * 4 lets the analysis run ahead through bursts without unbounded memory. */
 #define AN_WQ_BATCHES 4u
-/* Rows per INSERT statement: amortizes sqlite3_step's fixed cost; 16 x 19
- * parameters stays far below SQLITE_MAX_VARIABLE_NUMBER (999 in old builds). */
-#define AN_W_MULTI 16
+/* The ordering window (design note 3): 65536 x ~100 bytes = 6.4 MiB, of
+ * which only the part near the newest ids is hot. A power of two: slots
+ * are alloc_id & (AN_WO_ROWS - 1). */
+#define AN_WO_ROWS 65536u
 #define AN_W_COLS 19 /* columns of allocations, schema.sql */
-/* Rows held for ordering (design note 3): 16384 x ~100 bytes = 1.6 MiB.
- * Blocks that live longer than the last 16384 frees are rare; at most
- * 65536, so a slot index fits in the low 16 bits of a heap key. */
-#define AN_WO_ROWS 16384u
-#define AN_WO_SLOT_BITS 16
-_Static_assert(AN_WO_ROWS <= 1u << AN_WO_SLOT_BITS, "slot index must fit its key bits");
+/* Room for a name of an enum (the longest, an api's, has 24 bytes): the
+ * encoder copies this many bytes, so a name's serial type always fits in
+ * one byte (2 * 31 + 13 < 128). */
+#define AN_W_NAME_MAX 32
+/* Late rows kept in memory before the spill sorts them to a file. */
+#define AN_W_SPILL_MEM (8u << 20)
+/* Pages db_bulk leaves for SQLite beyond its pages at the start: the
+ * other tables of a typical trace fit, so few leaves move at the end. */
+#define AN_W_RESERVE_PAGES 16u
 
 /* ------------------------------------------------------------ types */
 
@@ -68,100 +77,239 @@ struct an_wbatch {
     size_t n;
 };
 
-/* The ordering heap: keys alloc_id << AN_WO_SLOT_BITS | slot, smallest on top. */
+/* Design note 3: rows waiting for their turn. */
 struct an_worder {
-    struct an_arow *slot;         /* owned, AN_WO_ROWS rows */
-    uint64_t *heap;               /* owned, n keys */
-    size_t n;
+    struct an_arow *slot; /* owned, AN_WO_ROWS; alloc_id 0 = empty */
+    int64_t base;         /* smallest alloc_id not yet appended or passed */
+    int64_t max;          /* largest alloc_id held so far */
+};
+
+/* A name and its length, for the record's text columns; padded so that
+ * the encoder copies AN_W_NAME_MAX bytes whatever the length. */
+struct an_wname {
+    char z[AN_W_NAME_MAX];
+    uint32_t n;
 };
 
 struct an_writer {
-    struct an_state *st;          /* borrowed: the analysis that owns us */
-    struct an_worder ord;         /* analysis thread only */
-    sqlite3_stmt *multi;          /* owned: AN_W_MULTI-row INSERT */
+    struct an_state *st;  /* borrowed: the analysis that owns us */
+    struct an_rows rows;  /* owned: the B-tree, the spill, the root page */
+    struct an_worder ord; /* writer thread only */
+    uint8_t *rec;         /* owned: DB_RECORD_MAX bytes, the record being encoded */
+    struct an_wname fam[MT_FAM_COUNT], api[AN_API_END], leak[6], unknown;
     struct an_wbatch b[AN_WQ_BATCHES];
-    size_t head;                  /* batch the analysis fills */
-    size_t tail;                  /* next batch the writer takes */
-    size_t n_queued;              /* full batches handed over, not yet written */
-    int threaded;                 /* 1: a writer thread runs */
-    int stop;                     /* analysis done: write what is queued, then exit */
-    int err;                      /* first error of the writer (MT_ESQLITE), sticky */
-    char msg[256];                /* its message */
+    size_t head;     /* batch the analysis fills */
+    size_t tail;     /* next batch the writer takes */
+    size_t n_queued; /* full batches handed over, not yet written */
+    int have_sync;   /* mu and the condition variables are initialized */
+    int threaded;    /* 1: a writer thread runs */
+    int stop;        /* analysis done: write what is queued, then exit */
+    int err;         /* first error of the writer, sticky */
+    char msg[256];   /* its message */
     pthread_t th;
     pthread_mutex_t mu;
-    pthread_cond_t cv_full;       /* a batch was queued, or stop */
-    pthread_cond_t cv_free;       /* a batch was written */
+    pthread_cond_t cv_full; /* a batch was queued, or stop */
+    pthread_cond_t cv_free; /* a batch was written */
 };
 
-static const char *const an_w_leak_names[6] = {"unclassified", "definite", "indirect",
-                                               "possible",     "reachable", "unclassified"};
+/* Names of the api codes beyond enum mt_api: the client API's pools. */
+static const char *const an_w_pool_apis[AN_API_END - MT_API_COUNT] = {"pool_alloc", "pool_free",
+                                                                      "pool_reset", "pool_destroy"};
+static const char *const an_w_leak_names[6] = {NULL,       "definite",  "indirect",
+                                               "possible", "reachable", "unclassified"};
 
-/* ------------------------------------------------------------ binding */
+/* ------------------------------------------------------------ encoding */
 
-static void an_w_text(sqlite3_stmt *s, int i, const char *z)
+static const struct an_wname *an_w_name(const struct an_writer *w, const struct an_wname *tab,
+                                        unsigned n, unsigned idx)
 {
-    sqlite3_bind_text(s, i, z, (int)strlen(z), SQLITE_STATIC);
+    return idx < n && tab[idx].n ? &tab[idx] : &w->unknown;
 }
 
-/* Binds row r at parameter offset base (0 for the first row). */
-static void an_w_bind(sqlite3_stmt *s, int base, const struct an_arow *r)
+static struct db_val an_w_vint(int64_t v)
 {
-    sqlite3_bind_int64(s, base + 1, r->alloc_id);
-    sqlite3_bind_int64(s, base + 2, r->proc_id);
-    sqlite3_bind_int64(s, base + 3, r->tid);
-    sqlite3_bind_int64(s, base + 4, (int64_t)r->addr);
-    sqlite3_bind_int64(s, base + 5, (int64_t)r->size);
-    sqlite3_bind_int64(s, base + 6, (int64_t)r->usable);
-    an_w_text(s, base + 7, trace_family_name(r->family));
-    an_w_text(s, base + 8, trace_api_name(r->api));
-    sqlite3_bind_int(s, base + 9, r->realloc);
-    sqlite3_bind_int64(s, base + 10, r->stack);
-    sqlite3_bind_int64(s, base + 11, (int64_t)r->seq);
-    sqlite3_bind_int64(s, base + 12, (int64_t)r->t_ns);
+    return (struct db_val){.type = DB_VAL_INT, .i = v};
+}
+
+static struct db_val an_w_vtext(const char *z, uint32_t n)
+{
+    return (struct db_val){.type = DB_VAL_TEXT, .z = z, .n = n};
+}
+
+/* The record of r through db_record_put (design note 4): for the rows
+ * whose family is a text of the caller's (pools, maybe long), and to
+ * check the fast encoder below in debug builds. */
+static size_t an_w_encode_vals(const struct an_writer *w, const struct an_arow *r, uint8_t *out)
+{
+    struct db_val v[AN_W_COLS] = {{0}}; /* [0] alloc_id: the rowid; unset = NULL */
+    const struct an_wname *fam = an_w_name(w, w->fam, MT_FAM_COUNT, r->family);
+    const struct an_wname *api = an_w_name(w, w->api, AN_API_END, r->api);
+    v[1] = an_w_vint(r->proc_id);
+    v[2] = an_w_vint(r->tid);
+    v[3] = an_w_vint((int64_t)r->addr);
+    v[4] = an_w_vint((int64_t)r->size);
+    v[5] = an_w_vint((int64_t)r->usable);
+    v[6] = r->family_z ? an_w_vtext(r->family_z, (uint32_t)strlen(r->family_z))
+                       : an_w_vtext(fam->z, fam->n);
+    v[7] = an_w_vtext(api->z, api->n);
+    v[8] = an_w_vint(r->realloc);
+    v[9] = an_w_vint(r->stack);
+    v[10] = an_w_vint((int64_t)r->seq);
+    v[11] = an_w_vint((int64_t)r->t_ns);
     if (r->freed) {
-        sqlite3_bind_int64(s, base + 13, (int64_t)r->free_seq);
-        sqlite3_bind_int64(s, base + 14, (int64_t)r->free_ns);
-        sqlite3_bind_int64(s, base + 15, r->free_tid);
-        an_w_text(s, base + 16, trace_api_name(r->free_api));
-        if (r->free_stack) sqlite3_bind_int64(s, base + 17, r->free_stack);
-        else sqlite3_bind_null(s, base + 17);
-        sqlite3_bind_null(s, base + 19);
-    } else {
-        for (int i = 13; i <= 17; i++) sqlite3_bind_null(s, base + i);
-        an_w_text(s, base + 19, an_w_leak_names[r->leak_class < 6 ? r->leak_class : 0]);
+        const struct an_wname *fapi = an_w_name(w, w->api, AN_API_END, r->free_api);
+        v[12] = an_w_vint((int64_t)r->free_seq);
+        v[13] = an_w_vint((int64_t)r->free_ns);
+        v[14] = an_w_vint(r->free_tid);
+        v[15] = an_w_vtext(fapi->z, fapi->n);
+        if (r->free_stack) v[16] = an_w_vint(r->free_stack);
     }
-    sqlite3_bind_int(s, base + 18, r->temporary);
+    v[17] = an_w_vint(r->temporary);
+    if (r->leak_class) {
+        const struct an_wname *leak = an_w_name(w, w->leak, 6, r->leak_class);
+        v[18] = an_w_vtext(leak->z, leak->n);
+    }
+    return db_record_put(v, AN_W_COLS, out);
 }
 
-/* Steps s once (the writer's variant of an_out_step: no errbuf, which
- * belongs to the analysis thread). 0 or MT_ESQLITE with w->msg set. */
-static int an_w_step(struct an_writer *w, sqlite3_stmt *s)
+/* One integer column: its serial type (the smallest that holds v, 8 and 9
+ * for 0 and 1) into *type, its big-endian bytes at p. Writes 8 bytes
+ * whatever the length (the buffer has room); returns the end. */
+static inline uint8_t *an_w_col_int(uint8_t *type, uint8_t *p, int64_t v)
 {
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (rc == SQLITE_DONE) return 0;
-    snprintf(w->msg, sizeof w->msg, "writing allocations: %s", sqlite3_errmsg(w->st->db));
-    return MT_ESQLITE;
+    static const uint8_t type_of_bytes[9] = {0, 1, 2, 3, 4, 5, 5, 6, 6};
+    static const uint8_t bytes_of_type[7] = {0, 1, 2, 3, 4, 6, 8};
+    if ((uint64_t)v <= 1) {
+        *type = (uint8_t)(8 + v);
+        return p;
+    }
+    uint64_t mag = v < 0 ? ~(uint64_t)v : (uint64_t)v; /* the bits besides the sign */
+    unsigned bits = mag ? 65u - (unsigned)__builtin_clzll(mag) : 1u;
+    unsigned t = type_of_bytes[(bits + 7) / 8], n = bytes_of_type[t];
+    uint64_t be = __builtin_bswap64((uint64_t)v << (64 - 8 * n));
+    memcpy(p, &be, 8);
+    *type = (uint8_t)t;
+    return p + n;
 }
 
-/* Inserts one batch: AN_W_MULTI rows per statement, the rest one by one.
- * Holds the connection's mutex per statement (design note 2). */
+static inline uint8_t *an_w_col_name(uint8_t *type, uint8_t *p, const struct an_wname *nm)
+{
+    *type = (uint8_t)(2 * nm->n + 13);
+    memcpy(p, nm->z, AN_W_NAME_MAX);
+    return p + nm->n;
+}
+
+/* The record of r into w->rec (design note 4): every serial type fits in
+ * a byte, so the header is 20 bytes; the values follow. Returns its
+ * length. */
+static size_t an_w_encode(struct an_writer *w, const struct an_arow *r)
+{
+    if (r->family_z) return an_w_encode_vals(w, r, w->rec);
+    uint8_t *t = w->rec + 1, *p = w->rec + 1 + AN_W_COLS;
+    w->rec[0] = 1 + AN_W_COLS;
+    t[0] = 0; /* alloc_id: the rowid */
+    p = an_w_col_int(&t[1], p, r->proc_id);
+    p = an_w_col_int(&t[2], p, r->tid);
+    p = an_w_col_int(&t[3], p, (int64_t)r->addr);
+    p = an_w_col_int(&t[4], p, (int64_t)r->size);
+    p = an_w_col_int(&t[5], p, (int64_t)r->usable);
+    p = an_w_col_name(&t[6], p, an_w_name(w, w->fam, MT_FAM_COUNT, r->family));
+    p = an_w_col_name(&t[7], p, an_w_name(w, w->api, AN_API_END, r->api));
+    p = an_w_col_int(&t[8], p, r->realloc);
+    p = an_w_col_int(&t[9], p, r->stack);
+    p = an_w_col_int(&t[10], p, (int64_t)r->seq);
+    p = an_w_col_int(&t[11], p, (int64_t)r->t_ns);
+    memset(&t[12], 0, 5); /* NULL while never freed */
+    if (r->freed) {
+        p = an_w_col_int(&t[12], p, (int64_t)r->free_seq);
+        p = an_w_col_int(&t[13], p, (int64_t)r->free_ns);
+        p = an_w_col_int(&t[14], p, r->free_tid);
+        p = an_w_col_name(&t[15], p, an_w_name(w, w->api, AN_API_END, r->free_api));
+        if (r->free_stack) p = an_w_col_int(&t[16], p, r->free_stack);
+    }
+    p = an_w_col_int(&t[17], p, r->temporary);
+    t[18] = 0;
+    if (r->leak_class) p = an_w_col_name(&t[18], p, an_w_name(w, w->leak, 6, r->leak_class));
+    size_t len = (size_t)(p - w->rec);
+#ifndef NDEBUG /* the fast encoder writes what the general one writes */
+    uint8_t *check = w->rec + DB_RECORD_MAX / 2;
+    assert(an_w_encode_vals(w, r, check) == len && !memcmp(check, w->rec, len));
+#endif
+    return len;
+}
+
+/* The names of the enums, padded (AN_W_NAME_MAX); a longer one (a future
+ * api) stays empty and is written as "?". */
+static void an_w_name_set(struct an_wname *nm, const char *z)
+{
+    size_t n = z ? strlen(z) : 0;
+    if (!n || n >= AN_W_NAME_MAX) return;
+    memcpy(nm->z, z, n);
+    nm->n = (uint32_t)n;
+}
+
+static void an_w_names(struct an_writer *w)
+{
+    for (unsigned i = 0; i < MT_FAM_COUNT; i++) an_w_name_set(&w->fam[i], trace_family_name(i));
+    for (unsigned i = 0; i < AN_API_END; i++)
+        an_w_name_set(&w->api[i],
+                      i < MT_API_COUNT ? trace_api_name(i) : an_w_pool_apis[i - MT_API_COUNT]);
+    for (unsigned i = 0; i < 6; i++) an_w_name_set(&w->leak[i], an_w_leak_names[i]);
+    an_w_name_set(&w->unknown, "?");
+}
+
+/* Appends r to the B-tree, or to the spill when it is late (design note
+ * 3). 0 or -errno with w->msg set. */
+static int an_w_emit(struct an_writer *w, const struct an_arow *r)
+{
+    size_t len = an_w_encode(w, r);
+    int rc = db_bulk_append(w->rows.bulk, r->alloc_id, w->rec, len);
+    if (rc == DB_BULK_ORDER || rc == DB_BULK_BIG)
+        rc = db_spill_add(w->rows.spill, r->alloc_id, w->rec, len);
+    if (rc) snprintf(w->msg, sizeof w->msg, "writing allocations: %s", strerror(-rc));
+    return rc;
+}
+
+/* ------------------------------------------------------------ ordering */
+
+/* Appends the held rows below alloc_id `to`, smallest first; the window
+ * then starts at `to`. */
+static int an_wo_pass(struct an_writer *w, int64_t to)
+{
+    struct an_worder *o = &w->ord;
+    int64_t end = to - o->base < (int64_t)AN_WO_ROWS ? to : o->base + AN_WO_ROWS;
+    int rc = 0;
+    for (int64_t id = o->base; id < end && !rc; id++) {
+        struct an_arow *s = &o->slot[id & (AN_WO_ROWS - 1)];
+        if (s->alloc_id != id) continue; /* not final yet, or not a row of ours */
+        rc = an_w_emit(w, s);
+        s->alloc_id = 0;
+    }
+    o->base = to;
+    return rc;
+}
+
+/* Takes one row into the window, moving the window on first if r is
+ * beyond it; a row below the window is late and goes straight out. */
+static int an_wo_place(struct an_writer *w, const struct an_arow *r)
+{
+    struct an_worder *o = &w->ord;
+    int64_t id = r->alloc_id;
+    if (id < o->base) return an_w_emit(w, r);
+    if (id - o->base >= (int64_t)AN_WO_ROWS) {
+        int rc = an_wo_pass(w, id - AN_WO_ROWS + 1);
+        if (rc) return rc;
+    }
+    o->slot[id & (AN_WO_ROWS - 1)] = *r;
+    if (id > o->max) o->max = id;
+    return 0;
+}
+
+/* Every row of one batch through the window. */
 static int an_w_write(struct an_writer *w, const struct an_wbatch *b)
 {
-    sqlite3_mutex *mu = sqlite3_db_mutex(w->st->db); /* NULL when not serialized */
-    sqlite3_stmt *one = w->st->st[AN_ST_ALLOC];
-    size_t i = 0;
     int rc = 0;
-    while (i < b->n && !rc) {
-        int multi = b->n - i >= AN_W_MULTI;
-        sqlite3_stmt *s = multi ? w->multi : one;
-        int n = multi ? AN_W_MULTI : 1;
-        sqlite3_mutex_enter(mu);
-        for (int k = 0; k < n; k++) an_w_bind(s, k * AN_W_COLS, &b->rows[i + (size_t)k]);
-        rc = an_w_step(w, s);
-        sqlite3_mutex_leave(mu);
-        i += (size_t)n;
-    }
+    for (size_t i = 0; i < b->n && !rc; i++) rc = an_wo_place(w, &b->rows[i]);
     return rc;
 }
 
@@ -185,6 +333,7 @@ static void *an_w_main(void *arg)
         w->n_queued--;
         pthread_cond_signal(&w->cv_free);
     }
+    if (!w->err) w->err = an_wo_pass(w, w->ord.max + 1); /* the rows still held */
     pthread_mutex_unlock(&w->mu);
     return NULL;
 }
@@ -194,10 +343,10 @@ static void *an_w_main(void *arg)
 static int an_w_submit(struct an_state *st, struct an_writer *w)
 {
     if (!w->threaded) {
-        int rc = an_w_write(w, &w->b[w->head]);
+        int rc = w->err ? w->err : an_w_write(w, &w->b[w->head]);
         w->b[w->head].n = 0;
         if (rc) mt_errbuf_set(st->eb, "%s", w->msg);
-        return rc;
+        return w->err = rc;
     }
     pthread_mutex_lock(&w->mu);
     w->head = (w->head + 1) % AN_WQ_BATCHES;
@@ -212,24 +361,57 @@ static int an_w_submit(struct an_state *st, struct an_writer *w)
 
 /* ------------------------------------------------------------ exported */
 
-/* The multi-row INSERT: "INSERT INTO allocations VALUES (?,...),(?,...)...". */
-static char *an_w_multi_sql(void)
+int an_writer_row(struct an_state *st, const struct an_arow *row)
 {
-    static const char head[] = "INSERT INTO allocations VALUES ";
-    size_t row = 2 + 2 * AN_W_COLS; /* "(?,?,...,?)," */
-    char *sql = malloc(sizeof head + AN_W_MULTI * row + 1);
-    if (!sql) return NULL;
-    char *p = sql + sprintf(sql, "%s", head);
-    for (int k = 0; k < AN_W_MULTI; k++) {
-        *p++ = k ? ',' : ' ';
-        *p++ = '(';
-        for (int c = 0; c < AN_W_COLS; c++) {
-            *p++ = '?';
-            *p++ = c + 1 < AN_W_COLS ? ',' : ')';
-        }
-    }
-    *p = 0;
-    return sql;
+    struct an_writer *w = st->writer;
+    struct an_wbatch *b = &w->b[w->head];
+    b->rows[b->n++] = *row;
+    return b->n == AN_WQ_ROWS ? an_w_submit(st, w) : 0;
+}
+
+/* Reads one integer of the database (a pragma or the root page). */
+static int an_w_query(struct an_state *st, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(st->db, sql, -1, &q, NULL);
+    if (rc == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+        *out = sqlite3_column_int64(q, 0);
+    else
+        mt_errbuf_set(st->eb, "reading the database layout: %s", sqlite3_errmsg(st->db));
+    rc = rc == SQLITE_OK && sqlite3_column_type(q, 0) == SQLITE_INTEGER ? 0 : MT_ESQLITE;
+    sqlite3_finalize(q);
+    return rc;
+}
+
+/* The B-tree and the spill, next to the database being built. */
+static int an_w_files(struct an_state *st, struct an_writer *w)
+{
+    int64_t page_size, n_pages, root;
+    int reserved = -1; /* -1: only ask (SQLITE_FCNTL_RESERVE_BYTES) */
+    int rc = an_w_query(st, "PRAGMA page_size", &page_size);
+    if (!rc) rc = an_w_query(st, "PRAGMA page_count", &n_pages);
+    if (!rc)
+        rc = an_w_query(st,
+                        "SELECT rootpage FROM sqlite_schema"
+                        " WHERE type = 'table' AND name = 'allocations'",
+                        &root);
+    if (rc) return rc;
+    if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserved) != SQLITE_OK ||
+        reserved < 0)
+        reserved = 0; /* a wrong guess only makes the splice refuse (an_rows.c falls back) */
+    const char *db_path = sqlite3_db_filename(st->db, "main");
+    size_t len = strlen(db_path) + 8;
+    char *path = malloc(len);
+    if (!path) return -ENOMEM;
+    w->rows.root = (uint32_t)root;
+    snprintf(path, len, "%s-rows", db_path);
+    rc = db_bulk_open(&w->rows.bulk, path, (uint32_t)page_size, (uint32_t)reserved,
+                      (uint32_t)n_pages + AN_W_RESERVE_PAGES);
+    snprintf(path, len, "%s-spill", db_path);
+    if (!rc) rc = db_spill_open(&w->rows.spill, path, AN_W_SPILL_MEM);
+    if (rc) mt_errbuf_set(st->eb, "creating %s: %s", path, strerror(-rc));
+    free(path);
+    return rc;
 }
 
 int an_writer_start(struct an_state *st)
@@ -240,139 +422,85 @@ int an_writer_start(struct an_state *st)
     st->writer = w;
     for (size_t i = 0; i < AN_WQ_BATCHES; i++)
         if (!(w->b[i].rows = malloc(AN_WQ_ROWS * sizeof *w->b[i].rows))) return -ENOMEM;
-    w->ord.slot = malloc(AN_WO_ROWS * sizeof *w->ord.slot);
-    w->ord.heap = malloc(AN_WO_ROWS * sizeof *w->ord.heap);
-    if (!w->ord.slot || !w->ord.heap) return -ENOMEM;
-    char *sql = an_w_multi_sql();
-    if (!sql) return -ENOMEM;
-    int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &w->multi, NULL);
-    free(sql);
-    if (rc != SQLITE_OK) {
-        mt_errbuf_set(st->eb, "preparing statement: %s", sqlite3_errmsg(st->db));
-        return MT_ESQLITE;
-    }
-    if (!sqlite3_threadsafe() || !sqlite3_db_mutex(st->db)) return 0; /* design note 4 */
+    w->ord.slot = calloc(AN_WO_ROWS, sizeof *w->ord.slot);
+    w->ord.base = 1; /* alloc_ids start at 1 */
+    w->rec = malloc(DB_RECORD_MAX);
+    if (!w->ord.slot || !w->rec) return -ENOMEM;
+    an_w_names(w);
+    int rc = an_w_files(st, w);
+    if (rc) return rc;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv_full, NULL);
     pthread_cond_init(&w->cv_free, NULL);
-    w->threaded = pthread_create(&w->th, NULL, an_w_main, w) == 0;
+    w->have_sync = 1;
+    w->threaded = pthread_create(&w->th, NULL, an_w_main, w) == 0; /* design note 5 */
     return 0;
 }
 
-/* Appends row to the batch being filled. 0 or the writer's error. */
-static int an_w_queue(struct an_state *st, struct an_writer *w, const struct an_arow *row)
+/* Tells the thread to finish (abandon: with what is queued unwritten) and
+ * joins it. */
+static void an_w_join(struct an_writer *w, int abandon)
 {
-    struct an_wbatch *b = &w->b[w->head];
-    b->rows[b->n++] = *row;
-    return b->n == AN_WQ_ROWS ? an_w_submit(st, w) : 0;
-}
-
-static uint64_t an_wo_key(const struct an_arow *row, size_t slot)
-{
-    return (uint64_t)row->alloc_id << AN_WO_SLOT_BITS | slot;
-}
-
-/* Moves the key at i down to its place (heap[i] may be too large). */
-static void an_wo_sift_down(struct an_worder *o, size_t i)
-{
-    uint64_t k = o->heap[i];
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= o->n) break;
-        if (c + 1 < o->n && o->heap[c + 1] < o->heap[c]) c++;
-        if (o->heap[c] >= k) break;
-        o->heap[i] = o->heap[c];
-        i = c;
-    }
-    o->heap[i] = k;
-}
-
-static void an_wo_push(struct an_worder *o, uint64_t k)
-{
-    size_t i = o->n++;
-    while (i > 0 && o->heap[(i - 1) / 2] > k) {
-        o->heap[i] = o->heap[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    o->heap[i] = k;
-}
-
-int an_writer_row(struct an_state *st, const struct an_arow *row)
-{
-    struct an_writer *w = st->writer;
-    struct an_worder *o = &w->ord;
-    if (o->n < AN_WO_ROWS) { /* filling up: slots are taken in order */
-        o->slot[o->n] = *row;
-        an_wo_push(o, an_wo_key(row, o->n));
-        return 0;
-    }
-    uint64_t top = o->heap[0];
-    if ((uint64_t)row->alloc_id <= top >> AN_WO_SLOT_BITS) return an_w_queue(st, w, row);
-    size_t slot = (size_t)(top & ((1u << AN_WO_SLOT_BITS) - 1));
-    int rc = an_w_queue(st, w, &o->slot[slot]);
-    o->slot[slot] = *row;
-    o->heap[0] = an_wo_key(row, slot);
-    an_wo_sift_down(o, 0);
-    return rc;
-}
-
-/* Queues every held row, smallest alloc_id first. 0 or the writer's error. */
-static int an_wo_drain(struct an_state *st, struct an_writer *w)
-{
-    struct an_worder *o = &w->ord;
-    int rc = 0;
-    while (o->n && !rc) {
-        uint64_t top = o->heap[0];
-        rc = an_w_queue(st, w, &o->slot[top & ((1u << AN_WO_SLOT_BITS) - 1)]);
-        o->heap[0] = o->heap[--o->n];
-        if (o->n) an_wo_sift_down(o, 0);
-    }
-    return rc;
+    pthread_mutex_lock(&w->mu);
+    w->stop = 1;
+    if (abandon && !w->err) w->err = -ECANCELED;
+    pthread_cond_signal(&w->cv_full);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->th, NULL);
+    w->threaded = 0;
 }
 
 int an_writer_stop(struct an_state *st)
 {
     struct an_writer *w = st->writer;
     if (!w) return 0;
-    int rc = an_wo_drain(st, w);
-    if (!rc && w->b[w->head].n) rc = an_w_submit(st, w);
-    if (w->threaded) {
-        pthread_mutex_lock(&w->mu);
-        w->stop = 1;
-        pthread_cond_signal(&w->cv_full);
-        pthread_mutex_unlock(&w->mu);
-        pthread_join(w->th, NULL);
-        w->threaded = 0;
-        if (!rc && w->err) {
-            rc = w->err;
-            mt_errbuf_set(st->eb, "%s", w->msg);
-        }
-        pthread_mutex_destroy(&w->mu);
-        pthread_cond_destroy(&w->cv_full);
-        pthread_cond_destroy(&w->cv_free);
+    int rc = w->b[w->head].n ? an_w_submit(st, w) : 0;
+    if (w->threaded)
+        an_w_join(w, 0);
+    else if (!rc && !w->err)
+        w->err = an_wo_pass(w, w->ord.max + 1);
+    if (!rc && w->err) {
+        rc = w->err;
+        mt_errbuf_set(st->eb, "%s", w->msg);
     }
     return rc;
+}
+
+unsigned an_writer_api_code(const char *name)
+{
+    for (unsigned i = 0; i < AN_API_END; i++)
+        if (!strcmp(name, i < MT_API_COUNT ? trace_api_name(i) : an_w_pool_apis[i - MT_API_COUNT]))
+            return i;
+    return AN_API_END;
+}
+
+unsigned an_writer_leak_code(const char *name)
+{
+    for (unsigned i = 1; name && i < 6; i++)
+        if (!strcmp(name, an_w_leak_names[i])) return i;
+    return 0;
+}
+
+const struct an_rows *an_writer_rows(const struct an_state *st)
+{
+    return st->writer ? &st->writer->rows : NULL;
 }
 
 void an_writer_destroy(struct an_state *st)
 {
     struct an_writer *w = st->writer;
     if (!w) return;
-    if (w->threaded) {
-        pthread_mutex_lock(&w->mu);
-        w->stop = 1;
-        w->err = w->err ? w->err : MT_ESQLITE; /* abandon what is queued */
-        pthread_cond_signal(&w->cv_full);
-        pthread_mutex_unlock(&w->mu);
-        pthread_join(w->th, NULL);
+    if (w->threaded) an_w_join(w, 1);
+    if (w->have_sync) {
         pthread_mutex_destroy(&w->mu);
         pthread_cond_destroy(&w->cv_full);
         pthread_cond_destroy(&w->cv_free);
     }
-    sqlite3_finalize(w->multi);
+    db_bulk_close(w->rows.bulk);
+    db_spill_close(w->rows.spill);
     for (size_t i = 0; i < AN_WQ_BATCHES; i++) free(w->b[i].rows);
     free(w->ord.slot);
-    free(w->ord.heap);
+    free(w->rec);
     free(w);
     st->writer = NULL;
 }

@@ -18,8 +18,9 @@
  *      samples; heap figures of an interval are those before the first
  *      event of the next one, i.e. exact at the interval's end.
  *   4. Three threads: the feed reads the trace (an_feed.c), this thread
- *      analyzes and writes every table but one, and the writer inserts
- *      the allocations rows (an_writer.c). Costs per stage and why:
+ *      analyzes and writes every table but one, and the writer builds the
+ *      allocations table's pages (an_writer.c), spliced in when the
+ *      database is closed (an_rows.c). Costs per stage and why:
  *      docs/performance.md, "Analysis".
  *   5. A forked child's records can precede its parent's; they wait in
  *      an_hold.c until the parent defined the stacks the child inherits.
@@ -394,13 +395,13 @@ static int an_pass(struct an_state *st, struct trace_reader *r, struct analyze_r
     res->seq_holes = trace_reader_seq_holes(r);
     res->n_events = st->n_events;
     for (size_t i = 0; i < st->n_procs && !rc; i++) rc = an_final_proc(st, st->procs_v[i]);
-    int wrc = an_writer_stop(st); /* every allocations row is in the table after this */
+    if (!rc) rc = an_final_leak_rows(st);
+    int wrc = an_writer_stop(st); /* every allocations row is written after this */
     return rc ? rc : wrc;
 }
 
 static void an_state_free(struct an_state *st)
 {
-    an_writer_destroy(st); /* before an_out_finalize: it steps AN_ST_ALLOC */
     an_sym_destroy(st);
     an_out_finalize(st);
     an_client_session_free(st);
@@ -410,6 +411,7 @@ static void an_state_free(struct an_state *st)
     free(st->pool);
     free(st->argv);
     free(st->frag_buf);
+    free(st->leak_rows);
 }
 
 int analyze_trace(const struct analyze_opts *opts, struct analyze_result *res,
@@ -433,8 +435,10 @@ int analyze_trace(const struct analyze_opts *opts, struct analyze_result *res,
         st.trace_hdr = trace_reader_header(r);
         rc = an_final_session(&st, res);
     }
-    an_state_free(&st);
-    rc = rc ? (db_discard(w), rc) : db_finish(w, eb);
+    if (rc) an_writer_destroy(&st); /* first: its thread reads the processes' pool names */
+    an_state_free(&st); /* the writer's rows wait in its files, for an_rows_finish */
+    rc = rc ? (db_discard(w), rc) : db_finish(w, st.writer ? an_rows_finish : NULL, &st, eb);
+    an_writer_destroy(&st);
     /* What the user waits for includes sealing the database (indexes). */
     clock_gettime(CLOCK_MONOTONIC, &t1);
     res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

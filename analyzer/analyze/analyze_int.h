@@ -4,7 +4,8 @@
  * analyze.c drives the pass and owns struct an_state; an_map.c is the hash
  * map every table uses; an_sym.c turns raw stacks into global, symbolized
  * stacks; an_frag.c measures external fragmentation; an_out.c writes rows;
- * an_writer.c writes the allocations rows from a second thread.
+ * an_writer.c builds the allocations table's pages on a second thread and
+ * an_rows.c splices them into the closed database.
  * Definitions of every figure: docs/metrics.md.
  *
  * SPDX-License-Identifier: MIT
@@ -173,9 +174,17 @@ struct an_proc {
 
 /* Statements of the output database (an_out.c). */
 enum an_stmt {
-    AN_ST_ALLOC, AN_ST_ERROR, AN_ST_TIMELINE, AN_ST_FRAG, AN_ST_FRAME, AN_ST_STACK,
+    AN_ST_ERROR, AN_ST_TIMELINE, AN_ST_FRAG, AN_ST_FRAME, AN_ST_STACK,
     AN_ST_STACK_FRAME, AN_ST_MODULE, AN_ST_PMODULE, AN_ST_SITE, AN_ST_HIST, AN_ST_THREAD,
     AN_ST_PROC, AN_ST_COUNT
+};
+
+/* A leaked block whose row waits until every process is closed, so that
+ * the rows of all leaks go to the writer in alloc_id order (an_final.c). */
+struct an_leak_row {
+    int64_t alloc_id;
+    uint32_t proc;  /* index in procs_v */
+    uint32_t block; /* index in pool */
 };
 
 struct an_sym; /* an_sym.c */
@@ -209,6 +218,8 @@ struct an_state {
     size_t frag_cap;
     struct an_client_db *client_db; /* owned (an_client.c): its statements, NULL until used */
     struct an_writer *writer;/* owned: allocations rows (an_writer.c); NULL without rows */
+    struct an_leak_row *leak_rows; /* owned: leaks whose rows wait (an_final.c) */
+    size_t n_leak_rows, cap_leak_rows;
     size_t n_holding;        /* processes whose records are held (an_hold.c) */
 };
 
@@ -246,29 +257,65 @@ int an_frag_snapshot_peak(struct an_state *st, struct an_proc *p);
 
 /* ------------------------------------------------------------ an_writer.c */
 
+/* Api codes after enum mt_api: the client API's pool operations. */
+enum an_api_ext {
+    AN_API_POOL_ALLOC = MT_API_COUNT,
+    AN_API_POOL_FREE,
+    AN_API_POOL_RESET,
+    AN_API_POOL_DESTROY,
+    AN_API_END
+};
+
 /* One allocations row, as queued for the writer thread (columns of
- * schema.sql's allocations; enums as trace ids, named when bound). */
+ * schema.sql's allocations; enums as codes, named when encoded). */
 struct an_arow {
     int64_t alloc_id, proc_id;
     uint64_t addr, size, usable, seq, t_ns;
     uint64_t free_seq, free_ns;   /* freed only */
+    const char *family_z;         /* borrowed until an_writer_stop: a pool's
+                                   * "pool:<name>"; NULL = family */
     uint32_t stack, free_stack;   /* global stack ids; free_stack 0 = NULL */
     uint32_t tid, free_tid;
-    uint8_t family, api, realloc, free_api;
-    uint8_t freed;                /* 1: free_* are set; 0: leak_class is */
-    uint8_t temporary, leak_class;
+    uint8_t family, api, realloc, free_api; /* api, free_api: mt_api or an_api_ext */
+    uint8_t freed;                /* 1: free_* are set */
+    uint8_t temporary;
+    uint8_t leak_class;           /* mt_leak_class, 5 unclassified, 0 NULL */
 };
 
-/* Starts the writer (thread, queue, statements) into st->writer. 0 or
- * negative; on failure an_writer_destroy() still cleans up. */
+/* What the writer leaves for an_rows.c: the B-tree of the rows that came
+ * in alloc_id order, the spill of those that did not, and the table's
+ * root page. Borrowed from the writer, valid until an_writer_destroy(). */
+struct db_bulk;
+struct db_spill;
+struct an_rows {
+    struct db_bulk *bulk;
+    struct db_spill *spill;
+    uint32_t root;
+};
+
+/* Starts the writer (thread, queue, the B-tree's files) into st->writer.
+ * 0 or negative; on failure an_writer_destroy() still cleans up. */
 int an_writer_start(struct an_state *st);
-/* Queues one row; waits only when the queue is full. 0 or MT_ESQLITE
- * (a previous batch failed; eb says why). */
+/* Queues one row; waits only when the queue is full. 0 or the error of a
+ * previous batch (eb says why). */
 int an_writer_row(struct an_state *st, const struct an_arow *row);
-/* Writes everything queued and stops the thread. 0 or MT_ESQLITE. */
+/* Writes everything queued and stops the thread. 0 or negative. */
 int an_writer_stop(struct an_state *st);
-/* Stops (abandoning queued rows if not stopped yet) and frees. Cannot fail. */
+/* The code of an api name (enum mt_api or an_api_ext), AN_API_END if none. */
+unsigned an_writer_api_code(const char *name);
+/* The code of a leak class name (an_arow.leak_class); 0 for NULL. */
+unsigned an_writer_leak_code(const char *name);
+/* The rows after an_writer_stop(), or NULL without a writer. */
+const struct an_rows *an_writer_rows(const struct an_state *st);
+/* Stops (abandoning queued rows if not stopped yet) and frees, removing
+ * the files. Cannot fail. */
 void an_writer_destroy(struct an_state *st);
+
+/* ------------------------------------------------------------ an_rows.c */
+
+/* db_finish()'s hook (db.h): db_path is the closed database; splices the
+ * writer's B-tree into it and inserts the late rows. ctx: the an_state. */
+int an_rows_finish(const char *db_path, void *ctx, struct mt_errbuf *eb);
 
 /* ------------------------------------------------------------ an_hold.c */
 
@@ -307,6 +354,9 @@ void an_feed_stop(struct an_feed *f);
  * histograms, threads, modules and itself. */
 int an_final_proc(struct an_state *st, struct an_proc *p);
 int an_final_session(struct an_state *st, const struct analyze_result *res);
+/* After every an_final_proc(): the leaked blocks' rows, in alloc_id order
+ * (the writer's B-tree takes rows in that order, an_writer.c). */
+int an_final_leak_rows(struct an_state *st);
 
 /* ------------------------------------------------------------ an_events.c */
 

@@ -4,8 +4,10 @@
  * The analysis writes through one db_writer: a temp file next to the
  * target, the embedded schema (db_schema.c), pragmas that trade crash
  * safety for speed while building (journal off, no fsync, big page cache),
- * and one transaction committed at the end. Only a complete database is
- * renamed into place, so readers never see a half-written one. Schema and
+ * and one transaction committed at the end; then the caller's seal step
+ * may rewrite the closed file (the allocations table's pages are spliced
+ * in, analyze/an_rows.c). Only a complete database is renamed into place,
+ * so readers never see a half-written one. Schema and
  * its documentation: analyzer/db/schema.sql, docs/schema.md.
  *
  * SPDX-License-Identifier: MIT
@@ -26,9 +28,9 @@
 #define DB_POST_LOAD_MARK "-- ---- post-load"
 
 struct db_writer {
-    sqlite3 *db;   /* owned */
-    char *path;    /* owned: final name */
-    char *tmp;     /* owned: name while building */
+    sqlite3 *db; /* owned */
+    char *path;  /* owned: final name */
+    char *tmp;   /* owned: name while building */
 };
 
 /* page_size first: it only takes effect before the first table exists.
@@ -93,9 +95,10 @@ int db_create(const char *path, struct db_writer **out, sqlite3 **db, struct mt_
     }
     snprintf(w->tmp, len, "%s.tmp-%d", w->path, (int)getpid());
     unlink(w->tmp);
-    /* Serialized: the analysis and its allocations writer thread share the
-     * connection (analyze/an_writer.c, design note 2). */
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+    /* No mutex: one thread uses the connection (the allocations writer
+     * thread writes its own pages, analyze/an_writer.c), and SQLite's
+     * serialized mode costs a lock per call. */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(w->tmp, &w->db, flags, NULL) != SQLITE_OK) {
         int err = sqlite3_system_errno(w->db); /* "No such file..." beats "unable to open" */
         mt_errbuf_set(eb, "cannot create %s: %s", w->path,
@@ -119,7 +122,7 @@ int db_create(const char *path, struct db_writer **out, sqlite3 **db, struct mt_
     return 0;
 }
 
-int db_finish(struct db_writer *w, struct mt_errbuf *eb)
+int db_finish(struct db_writer *w, db_seal_fn seal, void *ctx, struct mt_errbuf *eb)
 {
     const char *post = strstr(db_schema_sql, DB_POST_LOAD_MARK);
     int rc = post ? db_exec(w->db, post, "creating the indexes", eb) : 0;
@@ -133,6 +136,10 @@ int db_finish(struct db_writer *w, struct mt_errbuf *eb)
         return rc;
     }
     w->db = NULL;
+    if (seal && (rc = seal(w->tmp, ctx, eb))) {
+        db_discard(w);
+        return rc;
+    }
     if (rename(w->tmp, w->path)) {
         rc = -errno;
         mt_errbuf_set(eb, "cannot rename %s to %s: %s", w->tmp, w->path, strerror(errno));
@@ -200,8 +207,8 @@ int db_open_read(const char *path, sqlite3 **db, struct mt_errbuf *eb)
         mt_errbuf_set(eb, "not a memtrace database (%s)",
                       step == SQLITE_DONE ? "no schema_version" : sqlite3_errmsg(*db));
     else if (version != DB_SCHEMA_VERSION)
-        mt_errbuf_set(eb, "memtrace database of schema version %d; this memtrace reads %d",
-                      version, DB_SCHEMA_VERSION);
+        mt_errbuf_set(eb, "memtrace database of schema version %d; this memtrace reads %d", version,
+                      DB_SCHEMA_VERSION);
     sqlite3_finalize(q);
     if (version != DB_SCHEMA_VERSION) {
         sqlite3_close(*db);

@@ -30,10 +30,15 @@ struct db_writer;
  * db_finish or db_discard) and *db (borrowed from *w). 0 or MT_ESQLITE. */
 int db_create(const char *path, struct db_writer **w, sqlite3 **db, struct mt_errbuf *eb);
 
-/* Commits, closes and renames the temp file onto path (replacing it).
- * Every statement on the db must be finalized. Frees w. 0, MT_ESQLITE or
- * -errno. */
-int db_finish(struct db_writer *w, struct mt_errbuf *eb);
+/* Runs in db_finish between closing and renaming: path is the closed
+ * database, which the function may rewrite or replace (analyze/an_rows.c
+ * splices the allocations table in). 0, or negative with eb set. */
+typedef int (*db_seal_fn)(const char *path, void *ctx, struct mt_errbuf *eb);
+
+/* Commits, closes, runs seal(path, ctx) if not NULL, and renames the temp
+ * file onto path (replacing it). Every statement on the db must be
+ * finalized. Frees w. 0, MT_ESQLITE, -errno or seal's error. */
+int db_finish(struct db_writer *w, db_seal_fn seal, void *ctx, struct mt_errbuf *eb);
 
 /* Closes and removes the temp file; frees w. Cannot fail. */
 void db_discard(struct db_writer *w);

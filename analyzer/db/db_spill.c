@@ -239,7 +239,7 @@ int db_spill_each(struct db_spill *s, db_row_fn fn, void *ctx)
 {
     int rc = 0;
     if (!s->n_run) { /* it all fit in memory: no file */
-        qsort(s->ent, s->n_ent, sizeof *s->ent, db_spill_cmp);
+        if (s->n_ent) qsort(s->ent, s->n_ent, sizeof *s->ent, db_spill_cmp);
         for (size_t i = 0; i < s->n_ent && !rc; i++)
             rc = fn(ctx, s->ent[i].rowid, s->mem + s->ent[i].off, s->ent[i].len);
         return rc;

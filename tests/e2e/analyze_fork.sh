@@ -16,6 +16,9 @@ timeout 120 "$MT" run -o "$T/f.mtrace" -- "$TGT/an_fork" "$T/pids" >"$T/run.out"
     { cat "$T/run.out"; fail "run"; }
 DB=$T/f.db
 [ -f "$DB" ] || fail "run did not write $DB"
+# Both processes' leak rows go to the allocations table in one alloc_id order (an_final.c).
+assert_eq ok "$(sql "$DB" "PRAGMA integrity_check")" "database integrity"
+assert_eq "$(sql "$DB" "SELECT sum(n_allocs) FROM processes")" "$(sql "$DB" "SELECT count(*) FROM allocations")" "one row per allocation"
 child=$(awk '$1 == "child" { print $2 }' "$T/pids")
 parent=$(awk '$1 == "parent" { print $2 }' "$T/pids")
 [ -n "$child" ] && [ -n "$parent" ] && [ "$child" != "$parent" ] || fail "pids not written: $(cat "$T/pids")"

@@ -17,6 +17,9 @@ DB=$T/k.db
 [ -f "$DB" ] || fail "run did not write $DB"
 assert_contains "$T/run.out" "peak heap" "summary"
 assert_contains "$T/run.out" "database: $DB" "summary names the database"
+# The allocations table's pages are the analysis's own (an_writer.c): SQLite must find them sound.
+assert_eq ok "$(sql "$DB" "PRAGMA integrity_check")" "database integrity"
+assert_eq "$(sql "$DB" "SELECT n_allocs FROM processes")" "$(sql "$DB" "SELECT count(*) FROM allocations")" "one row per allocation"
 src=$MT_SRC_DIR/tests/targets/an_known.c
 l4=$(grep -n 'LEAK4 \*/' "$src" | cut -d: -f1)
 li=$(grep -n 'LEAK_INLINE \*/' "$src" | cut -d: -f1)
