@@ -79,7 +79,7 @@ struct an_wbatch {
 
 /* Design note 3: rows waiting for their turn. */
 struct an_worder {
-    struct an_arow *slot; /* owned, AN_WO_ROWS; alloc_id 0 = empty */
+    struct an_arow *slot; /* owned, AN_WO_ROWS; holds id if slot.alloc_id == id */
     int64_t base;         /* smallest alloc_id not yet appended or passed */
     int64_t max;          /* largest alloc_id held so far */
 };
@@ -281,9 +281,10 @@ static int an_wo_pass(struct an_writer *w, int64_t to)
     int rc = 0;
     for (int64_t id = o->base; id < end && !rc; id++) {
         struct an_arow *s = &o->slot[id & (AN_WO_ROWS - 1)];
-        if (s->alloc_id != id) continue; /* not final yet, or not a row of ours */
+        /* Not final yet, or not a row of ours. A slot is never cleared: an
+         * old row in it has an id AN_WO_ROWS lower, never id. */
+        if (s->alloc_id != id) continue;
         rc = an_w_emit(w, s);
-        s->alloc_id = 0;
     }
     o->base = to;
     return rc;

@@ -55,9 +55,34 @@ int db_record_get(const uint8_t *rec, size_t len, struct db_val *v, int max_cols
  * s is stepped. 0, MT_ECORRUPT or MT_ESQLITE. */
 int db_record_bind(sqlite3_stmt *s, const uint8_t *rec, size_t len);
 
-/* SQLite's varint: 1..9 bytes, big-endian. */
-unsigned db_varint_len(uint64_t v);
-unsigned db_varint_put(uint8_t *p, uint64_t v);
+/* SQLite's varint: 1..9 bytes, big-endian, 7 bits a byte with the high bit
+ * saying "more"; a 9th byte carries 8 bits. Inline: two per row written. */
+static inline unsigned db_varint_len(uint64_t v)
+{
+    unsigned n = 1;
+    if (v >> 56) return 9;
+    while (v >>= 7) n++;
+    return n;
+}
+
+static inline unsigned db_varint_put(uint8_t *p, uint64_t v)
+{
+    if (v <= 0x7f) {
+        p[0] = (uint8_t)v;
+        return 1;
+    }
+    if (v >> 56) {
+        p[8] = (uint8_t)v;
+        v >>= 8;
+        for (int i = 7; i >= 0; i--, v >>= 7) p[i] = (uint8_t)((v & 0x7f) | 0x80);
+        return 9;
+    }
+    unsigned n = db_varint_len(v);
+    for (int i = (int)n - 1; i >= 0; i--, v >>= 7)
+        p[i] = (uint8_t)((v & 0x7f) | (i == (int)n - 1 ? 0 : 0x80));
+    return n;
+}
+
 /* Bytes read (0 if the varint runs past end). OUT: *v. */
 unsigned db_varint_get(const uint8_t *p, const uint8_t *end, uint64_t *v);
 

@@ -22,32 +22,6 @@ static const uint8_t db_int_bytes[10] = {0, 1, 2, 3, 4, 6, 8, 0, 0, 0};
 
 /* ------------------------------------------------------------ varints */
 
-unsigned db_varint_len(uint64_t v)
-{
-    unsigned n = 1;
-    if (v >> 56) return 9; /* the 9th byte carries 8 bits */
-    while (v >>= 7) n++;
-    return n;
-}
-
-unsigned db_varint_put(uint8_t *p, uint64_t v)
-{
-    if (v <= 0x7f) {
-        p[0] = (uint8_t)v;
-        return 1;
-    }
-    if (v >> 56) {
-        p[8] = (uint8_t)v;
-        v >>= 8;
-        for (int i = 7; i >= 0; i--, v >>= 7) p[i] = (uint8_t)((v & 0x7f) | 0x80);
-        return 9;
-    }
-    unsigned n = db_varint_len(v);
-    for (int i = (int)n - 1; i >= 0; i--, v >>= 7)
-        p[i] = (uint8_t)((v & 0x7f) | (i == (int)n - 1 ? 0 : 0x80));
-    return n;
-}
-
 unsigned db_varint_get(const uint8_t *p, const uint8_t *end, uint64_t *v)
 {
     uint64_t x = 0;

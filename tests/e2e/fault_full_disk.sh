@@ -5,7 +5,9 @@
 # report), once filled to the last block (every write fails). analyze,
 # report, export, diff, check --junit/--sarif and run must each print one
 # "memtrace <verb>:" line, exit 125, not crash or hang, and leave nothing
-# under the final name, nor a temp file. A trace is the one exception:
+# under the final name, nor a temp file. Also a 4 MiB tmpfs where the
+# database fits but the allocations table's own pages (the analysis
+# writes them next to it) do not. A trace is the one exception:
 # what was recorded before the disk filled is kept (docs/cli.md, run).
 # Needs root for the mount; skips otherwise.
 . "$(dirname "$0")/lib.sh"
@@ -29,6 +31,17 @@ MEMTRACE_PRELOAD=$MT_PRELOAD expect_fail run 125 "run --db onto 64 KiB" \
     -- run -o "$T/k.mtrace" --db "$F/k.db" -- "$TGT/leak_list"
 empty_fs ""
 [ -s "$T/k.mtrace" ] || fail "the recording was lost when its database could not be written"
+
+# room for the database, not for its allocations pages (analyzer/analyze/an_writer.c)
+H=$T/half
+mkdir "$H"
+mount -t tmpfs -o size=4m tmpfs "$H" 2>/dev/null || skip "cannot mount a second tmpfs"
+trap 'umount "$F" "$H" 2>/dev/null; mt_cleanup' EXIT
+MEMTRACE_PRELOAD=$MT_PRELOAD timeout 120 "$MT" run --no-analyze -o "$T/churn.mtrace" \
+    -- "$TGT/an_churn" 20000 >/dev/null 2>&1 || fail "recording an_churn"
+expect_fail analyze 125 "analyze with 4 MiB for ~6 MiB of rows" -- analyze "$T/churn.mtrace" -o "$H/c.db"
+assert_contains "$T/bi.err" "No space left" "says the disk is full"
+assert_eq "" "$(ls -A "$H" | tr '\n' ' ')" "files left on the 4 MiB filesystem"
 
 # every write fails
 dd if=/dev/zero of="$F/fill" bs=4k >/dev/null 2>&1
