@@ -4,8 +4,8 @@
  * One view, three sources: the live aggregator in this process
  * (`memtrace run --live`), a session's socket (`memtrace top`), and a
  * database with a time cursor (`memtrace tui DB`). A source fills struct
- * live_snap (analyzer/live/live.h) on request; the view sorts, filters and
- * draws it. Keys and layout: docs/tui.md.
+ * live_snap (analyzer/live/live.h) on request — client-API pools and
+ * markers included — and the view sorts, filters and draws it. Keys and layout: docs/tui.md.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -16,27 +16,13 @@
 
 #include "live/live.h"
 
-/* A point a program put on its timeline (memtrace_mark, pause, resume). */
-struct tui_marker {
-    uint64_t t_ns;      /* since the session start */
-    uint32_t pid, gen;
-    char kind[8];       /* mark, pause, resume */
-    char name[64];      /* the label, cut to fit */
-};
-
 struct tui_source {
     void *ctx;
     /* Fills out for req (scope, cursor). 0 or a negative error; the view
      * keeps the previous snapshot and says the source is gone. */
     int (*snapshot)(void *ctx, const struct live_req *req, struct live_snap *out);
     /* The symbolized stack of a site. 0 or negative. */
-    int (*stack)(void *ctx, uint32_t pid, uint32_t gen, uint32_t stack_id,
-                 struct live_lines *out);
-    /* Post-mortem only (NULL for live sources): the client-API pools of
-     * the scope at req's cursor as popup lines, figures exact or human. */
-    int (*pools)(void *ctx, const struct live_req *req, int exact, struct live_lines *out);
-    const struct tui_marker *markers; /* borrowed from ctx: timeline markers, */
-    size_t n_markers;                 /* in time order; post-mortem only */
+    int (*stack)(void *ctx, uint32_t pid, uint32_t gen, uint32_t stack_id, struct live_lines *out);
     int post_mortem;        /* 1: time cursor keys, no periodic refresh */
     int refresh_ms;         /* live sources: snapshot period */
     int until_gone;         /* a session's socket: a finished session is still

@@ -7,7 +7,7 @@
  * to the cursor from the errors table. Without allocations (analyzed with
  * --no-allocations) the table shows the sites' end-of-run figures. Sites
  * of a client pool's chunks are labelled "[pool:<name>]"; the markers and
- * the pools popup come from tui_pools.c. Schema:
+ * the pools at the cursor come from tui_pools.c. Schema:
  * docs/schema.md; view: docs/tui.md ("Post-mortem").
  *
  * SPDX-License-Identifier: MIT
@@ -27,6 +27,8 @@
 #include "report/report.h"
 #include "tui_int.h"
 
+#define TUI_DB_PERIOD_NS 10000000ull /* the timeline interval when the session has none */
+
 struct tui_db_stack {
     char *label;  /* owned: leaf, "function file:line" */
     char *search; /* owned: every frame's function, file, module */
@@ -35,18 +37,20 @@ struct tui_db_stack {
 struct tui_db_proc {
     int64_t proc_id;
     uint32_t pid, gen;
+    int errors_checked; /* processes.errors_checked: 0, 1, -1 (NULL) */
 };
 
 struct tui_db {
     sqlite3 *db;                 /* owned */
     char command[256];
     uint64_t duration_ns, peak_ns, peak_bytes;
+    uint64_t period_ns;          /* the timeline's interval (session.sample_period_us) */
     int have_allocs;             /* session.allocations_stored */
     struct tui_db_stack *stacks; /* owned, by stack_id */
     size_t n_stacks;
     struct tui_db_proc *procs;   /* owned */
     size_t n_procs;
-    struct tui_marker *markers;  /* owned, in time order */
+    struct live_marker *markers; /* owned, in time order */
     size_t n_markers;
 };
 
@@ -102,8 +106,10 @@ static const struct tui_db_proc *tui_db_proc(const struct tui_db *d, int64_t pro
 static int tui_db_load_session(struct tui_db *d)
 {
     sqlite3_stmt *s;
-    int rc = tui_db_prepare(d, "SELECT argv, duration_ns, peak_heap_ns, peak_heap_bytes, "
-                               "allocations_stored FROM session WHERE id = 1", &s);
+    int rc = tui_db_prepare(d,
+                            "SELECT argv, duration_ns, peak_heap_ns, peak_heap_bytes, "
+                            "allocations_stored, sample_period_us FROM session WHERE id = 1",
+                            &s);
     if (rc) return rc;
     if (sqlite3_step(s) == SQLITE_ROW) {
         snprintf(d->command, sizeof d->command, "%s", tui_db_text(s, 0) ? tui_db_text(s, 0) : "");
@@ -111,20 +117,26 @@ static int tui_db_load_session(struct tui_db *d)
         d->peak_ns = tui_db_u64(s, 2);
         d->peak_bytes = tui_db_u64(s, 3);
         d->have_allocs = sqlite3_column_int(s, 4) != 0;
+        d->period_ns = tui_db_u64(s, 5) * 1000;
+        if (!d->period_ns) d->period_ns = TUI_DB_PERIOD_NS;
     } else {
         rc = MT_ECORRUPT;
     }
     sqlite3_finalize(s);
     if (rc) return rc;
-    if ((rc = tui_db_prepare(d, "SELECT proc_id, pid, gen FROM processes ORDER BY proc_id", &s)))
+    if ((rc = tui_db_prepare(d,
+                             "SELECT proc_id, pid, gen, errors_checked FROM processes"
+                             " ORDER BY proc_id",
+                             &s)))
         return rc;
     while (sqlite3_step(s) == SQLITE_ROW) {
         struct tui_db_proc *n = realloc(d->procs, (d->n_procs + 1) * sizeof *n);
         if (!n) break;
         d->procs = n;
-        n[d->n_procs++] = (struct tui_db_proc){sqlite3_column_int64(s, 0),
-                                               (uint32_t)sqlite3_column_int(s, 1),
-                                               (uint32_t)sqlite3_column_int(s, 2)};
+        n[d->n_procs++] = (struct tui_db_proc){
+            sqlite3_column_int64(s, 0), (uint32_t)sqlite3_column_int(s, 1),
+            (uint32_t)sqlite3_column_int(s, 2),
+            sqlite3_column_type(s, 3) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 3) != 0};
     }
     return tui_db_finish(s, 0);
 }
@@ -310,18 +322,29 @@ static int tui_db_hist(struct tui_db *d, int64_t proc_id, struct live_snap *out)
 static int tui_db_procs(struct tui_db *d, struct live_snap *out)
 {
     sqlite3_stmt *s;
-    int rc = tui_db_prepare(d, "SELECT pid, gen, ppid, peak_heap_bytes, peak_rss_bytes, n_allocs,"
-                               " n_frees, n_errors, exe, end_live_bytes FROM processes"
-                               " ORDER BY proc_id", &s);
+    int rc = tui_db_prepare(d,
+                            "SELECT pid, gen, ppid, peak_heap_bytes, peak_rss_bytes, n_allocs,"
+                            " n_frees, n_errors, exe, end_live_bytes, errors_checked FROM processes"
+                            " ORDER BY proc_id",
+                            &s);
     if (rc) return rc;
     out->procs = calloc(d->n_procs + 1, sizeof *out->procs);
     if (!out->procs) rc = -ENOMEM;
     while (!rc && sqlite3_step(s) == SQLITE_ROW && out->n_procs < d->n_procs) {
         out->procs[out->n_procs++] = (struct live_proc_row){
-            .pid = (uint32_t)tui_db_u64(s, 0), .gen = (uint32_t)tui_db_u64(s, 1),
-            .ppid = (uint32_t)tui_db_u64(s, 2), .ended = 1, .peak_bytes = tui_db_u64(s, 3),
-            .rss = tui_db_u64(s, 4), .n_allocs = tui_db_u64(s, 5), .n_frees = tui_db_u64(s, 6),
-            .n_errors = tui_db_u64(s, 7), .exe = tui_db_dup(s, 8), .live_bytes = tui_db_u64(s, 9),
+            .pid = (uint32_t)tui_db_u64(s, 0),
+            .gen = (uint32_t)tui_db_u64(s, 1),
+            .ppid = (uint32_t)tui_db_u64(s, 2),
+            .ended = 1,
+            .peak_bytes = tui_db_u64(s, 3),
+            .rss = tui_db_u64(s, 4),
+            .n_allocs = tui_db_u64(s, 5),
+            .n_frees = tui_db_u64(s, 6),
+            .n_errors = tui_db_u64(s, 7),
+            .exe = tui_db_dup(s, 8),
+            .live_bytes = tui_db_u64(s, 9),
+            .errors_checked =
+                sqlite3_column_type(s, 10) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 10) != 0,
         };
     }
     return tui_db_finish(s, rc);
@@ -357,6 +380,25 @@ static int tui_db_threads(struct tui_db *d, int64_t proc_id, struct live_snap *o
     return tui_db_finish(s, rc);
 }
 
+/* The scope's markers (all of them: the chart spans the run) and how many
+ * of its images were recorded with --no-errors. */
+static int tui_db_scope(struct tui_db *d, const struct live_req *q, struct live_snap *out)
+{
+    for (size_t i = 0; i < d->n_procs; i++) {
+        const struct tui_db_proc *p = &d->procs[i];
+        if (q->pid && (p->pid != q->pid || p->gen != q->gen)) continue;
+        out->n_scope_procs++;
+        out->n_unchecked += p->errors_checked == 0;
+    }
+    out->markers = calloc(d->n_markers + 1, sizeof *out->markers);
+    if (!out->markers) return -ENOMEM;
+    for (size_t i = 0; i < d->n_markers; i++) {
+        const struct live_marker *m = &d->markers[i];
+        if (!q->pid || (m->pid == q->pid && m->gen == q->gen)) out->markers[out->n_markers++] = *m;
+    }
+    return 0;
+}
+
 /* Live bytes first, as the aggregator's snapshots (and --json) are. */
 static int tui_db_site_cmp(const void *x, const void *y)
 {
@@ -387,6 +429,8 @@ static int tui_db_snapshot(void *ctx, const struct live_req *q, struct live_snap
     if (!rc) rc = tui_db_hist(d, proc_id < 0 && d->n_procs == 1 ? d->procs[0].proc_id : proc_id, out);
     if (!rc) rc = tui_db_procs(d, out);
     if (!rc) rc = tui_db_threads(d, proc_id, out);
+    if (!rc) rc = tui_pools_rows(d->db, proc_id, out->cursor_ns, d->period_ns, d->have_allocs, out);
+    if (!rc) rc = tui_db_scope(d, q, out);
     if (rc) live_snap_free(out);
     return rc;
 }
@@ -420,15 +464,6 @@ static int tui_db_stack(void *ctx, uint32_t pid, uint32_t gen, uint32_t stack_id
     return rc;
 }
 
-static int tui_db_pools(void *ctx, const struct live_req *q, int exact, struct live_lines *out)
-{
-    struct tui_db *d = ctx;
-    int64_t proc_id = q->pid ? tui_db_proc_id(d, q->pid, q->gen) : -1;
-    if (q->pid && proc_id < 0) proc_id = 0; /* unknown process: nothing matches */
-    uint64_t t = q->flags & LIVE_REQ_F_CURSOR ? q->cursor_ns : d->duration_ns;
-    return tui_pools_lines(d->db, proc_id, t, d->have_allocs, exact, out);
-}
-
 /* ------------------------------------------------------------ open/close */
 
 int tui_db_open(const char *path, struct tui_source *src, struct mt_errbuf *eb)
@@ -445,9 +480,8 @@ int tui_db_open(const char *path, struct tui_source *src, struct mt_errbuf *eb)
         mt_errbuf_set(eb, "cannot read stacks: %s", sqlite3_errmsg(d->db));
     if (!rc && (rc = tui_markers_load(d->db, &d->markers, &d->n_markers)))
         mt_errbuf_set(eb, "cannot read markers: %s", sqlite3_errmsg(d->db));
-    *src = (struct tui_source){.ctx = d, .snapshot = tui_db_snapshot, .stack = tui_db_stack,
-                               .pools = tui_db_pools, .markers = d->markers,
-                               .n_markers = d->n_markers, .post_mortem = 1};
+    *src = (struct tui_source){
+        .ctx = d, .snapshot = tui_db_snapshot, .stack = tui_db_stack, .post_mortem = 1};
     if (rc) tui_db_close(src);
     return rc;
 }

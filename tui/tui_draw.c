@@ -7,8 +7,10 @@
  *
  * Design notes
  *   1. Layout, top to bottom: 3 header lines, the chart, the table header,
- *      the table (whatever is left), the errors panel (a title and 3+
- *      lines), one status line. At 80x24: 3 + 6 + 1 + 9 + 4 + 1.
+ *      the table (whatever is left), one line per client pool when the
+ *      program has pools (1 at 24 lines, up to 4; the last sums the rest),
+ *      the errors panel (a title and 3+ lines), one status line. At 80x24:
+ *      3 + 6 + 1 + 9 + 4 + 1, or 3 + 6 + 1 + 8 + 1 + 4 + 1 with pools.
  *   2. Only ASCII is drawn, so the screen reads the same in every locale
  *      and in a captured pane; color is an extra (off with NO_COLOR).
  *
@@ -25,24 +27,30 @@
 
 static const char *const tui_sort_names[TUI_SORT_N] = {"LIVE", "TOTAL", "ALLOCS", "LEAKED"};
 
+#define TUI_MAX_POOL_ROWS 4 /* pool lines on a tall terminal; `o` lists them all */
+
 struct tui_layout {
     int chart_top, chart_rows;
     int table_top, table_rows;
+    int pool_top, pool_rows;
     int err_top, err_rows;
     int status;
 };
 
-static struct tui_layout tui_layout(void)
+static struct tui_layout tui_layout(const struct live_snap *s)
 {
     struct tui_layout l;
-    int extra = LINES > 24 ? LINES - 24 : 0;
+    int extra = LINES > 24 ? LINES - 24 : 0, pools = 1 + extra / 8;
+    if (pools > TUI_MAX_POOL_ROWS) pools = TUI_MAX_POOL_ROWS;
     l.chart_top = 3;
     l.chart_rows = TUI_CHART_ROWS + (extra / 4 > 6 ? 6 : extra / 4);
     l.err_rows = 3 + (extra / 6 > 5 ? 5 : extra / 6);
+    l.pool_rows = s->n_pools < (size_t)pools ? (int)s->n_pools : pools;
     l.status = LINES - 1;
     l.err_top = l.status - l.err_rows - 1;
+    l.pool_top = l.err_top - l.pool_rows;
     l.table_top = l.chart_top + l.chart_rows;
-    l.table_rows = l.err_top - l.table_top - 1;
+    l.table_rows = l.pool_top - l.table_top - 1;
     return l;
 }
 
@@ -61,6 +69,22 @@ static void tui_attr(struct tui_view *v, int pair, int on)
 }
 
 /* ------------------------------------------------------------ header */
+
+/* "errors 3", or what a scope recorded with --no-errors can say: only
+ * client pools' errors are judged there. */
+static void tui_errors_text(const struct live_snap *s, char *buf, size_t len)
+{
+    unsigned long long n = s->n_errors;
+    if (!s->n_unchecked)
+        snprintf(buf, len, "errors %llu", n);
+    else if (s->n_unchecked < s->n_scope_procs)
+        snprintf(buf, len, "errors %llu, not checked in %u of %u", n, s->n_unchecked,
+                 s->n_scope_procs);
+    else if (n)
+        snprintf(buf, len, "errors not checked (%llu in pools)", n);
+    else
+        snprintf(buf, len, "errors not checked");
+}
 
 static void tui_draw_header(struct tui_view *v)
 {
@@ -90,18 +114,20 @@ static void tui_draw_header(struct tui_view *v)
     snprintf(line, sizeof line, "heap %s in %s blocks   peak %s at %s   RSS %s", a, b, c, e, d);
     tui_put(1, 0, line);
 
+    char errs[80];
+    const struct live_marker *m = tui_view_marker(v);
     tui_fmt_count(a, sizeof a, s->n_allocs, v->exact);
     tui_fmt_count(b, sizeof b, s->n_frees, v->exact);
+    tui_errors_text(s, errs, sizeof errs);
     if (v->src->post_mortem) {
         tui_fmt_time(c, sizeof c, s->cursor_ns);
         tui_fmt_time(d, sizeof d, s->duration_ns);
-        const struct tui_marker *m = tui_view_marker(v);
-        snprintf(line, sizeof line, "allocs %s  frees %s  errors %llu   cursor %s / %s%s%s%s", a,
-                 b, (unsigned long long)s->n_errors, c, d, m ? "  [" : "", m ? m->name : "",
+        snprintf(line, sizeof line, "allocs %s  frees %s  %s   cursor %s / %s%s%s%s", a, b, errs, c,
+                 d, m ? "  [" : "", m ? m->name : "", m ? "]" : "");
+    } else { /* the newest marker of the scope */
+        snprintf(line, sizeof line, "allocs %s (%.0f/s)  frees %s (%.0f/s)  %s%s%s%s", a,
+                 s->allocs_per_s, b, s->frees_per_s, errs, m ? "  [" : "", m ? m->name : "",
                  m ? "]" : "");
-    } else {
-        snprintf(line, sizeof line, "allocs %s (%.0f/s)  frees %s (%.0f/s)  errors %llu", a,
-                 s->allocs_per_s, b, s->frees_per_s, (unsigned long long)s->n_errors);
     }
     if (s->n_errors) tui_attr(v, TUI_PAIR_ERR, 1);
     tui_put(2, 0, line);
@@ -144,11 +170,10 @@ static void tui_draw_chart(struct tui_view *v, const struct tui_layout *l)
     if (!span) span = 1;
     tui_chart_columns(s, span, w, heap, rss, &max);
     int cur = v->src->post_mortem ? (int)((s->cursor_ns * (uint64_t)w) / (span + 1)) : -1;
-    unsigned char mark[COLS]; /* columns holding a marker of the scope */
+    unsigned char mark[COLS]; /* columns holding a marker (the snapshot's: the scope's) */
     memset(mark, 0, sizeof mark);
-    for (size_t i = 0; i < v->src->n_markers; i++)
-        if (tui_view_marker_shown(v, &v->src->markers[i]))
-            mark[(v->src->markers[i].t_ns * (uint64_t)w) / (span + 1) % (uint64_t)w] = 1;
+    for (size_t i = 0; i < s->n_markers; i++)
+        mark[(s->markers[i].t_ns * (uint64_t)w) / (span + 1) % (uint64_t)w] = 1;
     char lab[32];
     tui_fmt_bytes(lab, sizeof lab, max, 0);
     for (int r = 0; r < rows; r++) {
@@ -168,7 +193,7 @@ static void tui_draw_chart(struct tui_view *v, const struct tui_layout *l)
             tui_attr(v, pair, 0);
         }
     }
-    const char *legend = v->src->n_markers ? " # heap  - RSS  : mark " : " # heap  - RSS ";
+    const char *legend = s->n_markers ? " # heap  - RSS  : mark " : " # heap  - RSS ";
     tui_put(l->chart_top, COLS - (int)strlen(legend), legend);
 }
 
@@ -196,6 +221,8 @@ static void tui_draw_table(struct tui_view *v, const struct tui_layout *l)
     if (v->sel < v->top) v->top = v->sel;
     if (v->sel >= v->top + l->table_rows) v->top = v->sel - l->table_rows + 1;
     int multi = v->snap.n_procs > 1 && !v->req.pid;
+    /* nothing classified the leaks of a scope recorded with --no-errors */
+    int unclassified = v->snap.n_unchecked && v->snap.n_unchecked == v->snap.n_scope_procs;
     for (int r = 0; r < l->table_rows && v->top + r < (int)v->n_rows; r++) {
         const struct live_site_row *s = &v->snap.sites[v->rows[v->top + r]];
         char a[24], b[24], c[24], d[24], e[24], who[16] = "";
@@ -204,6 +231,7 @@ static void tui_draw_table(struct tui_view *v, const struct tui_layout *l)
         tui_fmt_bytes(c, sizeof c, s->alloc_bytes, v->exact);
         tui_fmt_count(d, sizeof d, s->n_allocs, v->exact);
         tui_fmt_bytes(e, sizeof e, s->leak_bytes, v->exact);
+        if (unclassified && !s->leak_bytes) snprintf(e, sizeof e, "-");
         if (multi) snprintf(who, sizeof who, "[%u] ", s->pid);
         snprintf(line, sizeof line, "%*s %*s %*s %*s %*s  %s%s", wb, a, wc, b, wb, c, wc, d, wb,
                  e, who, s->label ? s->label : "(resolving)");
@@ -214,18 +242,81 @@ static void tui_draw_table(struct tui_view *v, const struct tui_layout *l)
     }
 }
 
+/* ------------------------------------------------------------ pools */
+
+/* One client pool: live chunk bytes and chunks, held, waste. */
+static void tui_pool_line(struct tui_view *v, const struct live_pool_row *p, char *line, size_t len)
+{
+    char a[24], b[24], c[24], d[24], who[16] = "", leak[40] = "";
+    uint64_t waste = p->held_bytes > p->live_bytes ? p->held_bytes - p->live_bytes : 0;
+    tui_fmt_bytes(a, sizeof a, p->live_bytes, v->exact);
+    tui_fmt_bytes(b, sizeof b, p->held_bytes, v->exact);
+    tui_fmt_bytes(c, sizeof c, waste, v->exact);
+    if (v->snap.n_procs > 1 && !v->req.pid) snprintf(who, sizeof who, "[%u] ", p->pid);
+    if (p->leak_chunks) {
+        tui_fmt_count(d, sizeof d, p->leak_chunks, v->exact);
+        snprintf(leak, sizeof leak, ", leaked %s", d);
+    }
+    snprintf(line, len, "pool %s%s: %s live in %llu chunk%s, held %s, waste %s%s%s", who, p->name,
+             a, (unsigned long long)p->live_chunks, p->live_chunks == 1 ? "" : "s", b, c, leak,
+             p->destroyed ? ", destroyed" : "");
+}
+
+/* The pools that do not fit, summed on the last pool line. */
+static void tui_pools_rest(struct tui_view *v, size_t from, char *line, size_t len)
+{
+    uint64_t live = 0, held = 0;
+    char a[24], b[24];
+    for (size_t i = from; i < v->snap.n_pools; i++)
+        live += v->snap.pools[i].live_bytes, held += v->snap.pools[i].held_bytes;
+    tui_fmt_bytes(a, sizeof a, live, v->exact);
+    tui_fmt_bytes(b, sizeof b, held, v->exact);
+    snprintf(line, len, "+%zu more pools: %s live, held %s (o lists them)", v->snap.n_pools - from,
+             a, b);
+}
+
+static void tui_draw_pools(struct tui_view *v, const struct tui_layout *l)
+{
+    char line[512];
+    for (int r = 0; r < l->pool_rows; r++) {
+        if (r == l->pool_rows - 1 && v->snap.n_pools > (size_t)l->pool_rows)
+            tui_pools_rest(v, (size_t)r, line, sizeof line);
+        else
+            tui_pool_line(v, &v->snap.pools[r], line, sizeof line);
+        tui_put(l->pool_top + r, 0, line);
+    }
+}
+
 /* ------------------------------------------------------------ errors */
+
+/* The panel's title: the count, or why there is none to count. */
+static void tui_errors_title(const struct live_snap *s, char *buf, size_t len)
+{
+    unsigned long long n = s->n_errors;
+    if (!s->n_unchecked)
+        snprintf(buf, len, "memory errors: %llu", n);
+    else if (s->n_unchecked < s->n_scope_procs)
+        snprintf(buf, len, "memory errors: %llu; not checked in %u of %u processes (--no-errors)",
+                 n, s->n_unchecked, s->n_scope_procs);
+    else if (n)
+        snprintf(buf, len, "memory errors: %llu in client pools; others not checked (--no-errors)",
+                 n);
+    else
+        snprintf(buf, len, "memory errors: not checked, leaks not classified (--no-errors)");
+}
 
 static void tui_draw_errors(struct tui_view *v, const struct tui_layout *l)
 {
     const struct live_snap *s = &v->snap;
     char line[512], t[32];
-    snprintf(line, sizeof line, "memory errors: %llu", (unsigned long long)s->n_errors);
+    tui_errors_title(s, line, sizeof line);
     attron(A_BOLD);
     tui_put(l->err_top, 0, line);
     attroff(A_BOLD);
     if (!s->n_errors_shown) {
-        tui_put(l->err_top + 1, 2, "none so far");
+        tui_put(l->err_top + 1, 2,
+                s->n_unchecked ? "frees of malloc/new blocks are not judged and no leak scan runs"
+                               : "none so far");
         return;
     }
     size_t n = s->n_errors_shown, first = n > (size_t)l->err_rows ? n - l->err_rows : 0;
@@ -279,7 +370,7 @@ static const char *const tui_help[] = {
     "  Tab, S-Tab   next / previous process (all processes first)",
     "  t            next thread of the shown processes (all first)",
     "  P            list processes and threads",
-    "  o            pools (memtrace.h): live chunks at the cursor, waste, leaks",
+    "  o            pools (memtrace.h): live chunks now / at the cursor, waste, leaks",
     "  x            exact numbers instead of 12.3M",
     "  Post-mortem (memtrace tui DB):",
     "  Left/Right   move the time cursor by one chart column",
@@ -320,10 +411,11 @@ void tui_draw(struct tui_view *v)
         refresh();
         return;
     }
-    struct tui_layout l = tui_layout();
+    struct tui_layout l = tui_layout(&v->snap);
     tui_draw_header(v);
     tui_draw_chart(v, &l);
     tui_draw_table(v, &l);
+    tui_draw_pools(v, &l);
     tui_draw_errors(v, &l);
     tui_draw_status(v, &l);
     if (v->popup == TUI_POP_HELP)

@@ -40,22 +40,23 @@ struct tui_view {
     int quit;
 };
 
-/* The marker of the scope at or before the cursor, NULL if none
- * (tui_view.c). */
-const struct tui_marker *tui_view_marker(const struct tui_view *v);
-/* 1 if marker m belongs to the view's scope (all processes, or its pid). */
-int tui_view_marker_shown(const struct tui_view *v, const struct tui_marker *m);
+/* The snapshot's last marker at or before the cursor (live: the newest),
+ * NULL if none (tui_view.c). The snapshot holds the scope's only. */
+const struct live_marker *tui_view_marker(const struct tui_view *v);
 
-/* ---- client-API data of a database (tui_pools.c) ---- */
+/* ---- client-API data (tui_pools.c) ---- */
 
 struct sqlite3;
 /* Every marker of db in time order. OUT: *out (free()), *n_out. 0,
  * MT_ESQLITE or -ENOMEM. */
-int tui_markers_load(struct sqlite3 *db, struct tui_marker **out, size_t *n_out);
-/* The pools popup: scope proc_id (< 0: all), state at cursor_ns. 0,
- * MT_ESQLITE or -ENOMEM. */
-int tui_pools_lines(struct sqlite3 *db, int64_t proc_id, uint64_t cursor_ns, int have_allocs,
-                    int exact, struct live_lines *out);
+int tui_markers_load(struct sqlite3 *db, struct live_marker **out, size_t *n_out);
+/* Appends the pools of scope proc_id (< 0: all) at cursor_ns to
+ * out->pools; period_ns: the timeline's interval. 0, MT_ESQLITE or
+ * -ENOMEM. */
+int tui_pools_rows(struct sqlite3 *db, int64_t proc_id, uint64_t cursor_ns, uint64_t period_ns,
+                   int have_allocs, struct live_snap *out);
+/* The pools popup from s's rows, figures exact or human. 0 or -ENOMEM. */
+int tui_pools_lines(const struct live_snap *s, int post_mortem, int exact, struct live_lines *out);
 
 /* Re-applies filter and sort to the snapshot (tui_view.c). */
 void tui_view_rows(struct tui_view *v);

@@ -101,7 +101,8 @@ static void tui_open_stack(struct tui_view *v)
 
 static void tui_open_procs(struct tui_view *v)
 {
-    char line[512], a[24], b[24], c[24];
+    char line[512], a[24], b[24], c[24], e[24];
+    int unchecked = 0;
     live_lines_free(&v->lines);
     live_lines_add(&v->lines, "   PID   GEN STATE      LIVE      PEAK       RSS   ALLOCS  ERRORS  EXE");
     for (size_t i = 0; i < v->snap.n_procs; i++) {
@@ -109,11 +110,17 @@ static void tui_open_procs(struct tui_view *v)
         tui_fmt_bytes(a, sizeof a, p->live_bytes, v->exact);
         tui_fmt_bytes(b, sizeof b, p->peak_bytes, v->exact);
         tui_fmt_bytes(c, sizeof c, p->rss, v->exact);
-        snprintf(line, sizeof line, "%6u %5u %-6s %9s %9s %9s %8llu %7llu  %s", p->pid, p->gen,
-                 p->ended ? "ended" : "run", a, b, c, (unsigned long long)p->n_allocs,
-                 (unsigned long long)p->n_errors, p->exe ? p->exe : "?");
+        snprintf(e, sizeof e, "%llu%s", (unsigned long long)p->n_errors,
+                 p->errors_checked ? "" : "*"); /* * : recorded with --no-errors */
+        unchecked |= !p->errors_checked;
+        snprintf(line, sizeof line, "%6u %5u %-6s %9s %9s %9s %8llu %7s  %s", p->pid, p->gen,
+                 p->ended ? "ended" : "run", a, b, c, (unsigned long long)p->n_allocs, e,
+                 p->exe ? p->exe : "?");
         live_lines_add(&v->lines, line);
     }
+    if (unchecked)
+        live_lines_add(&v->lines,
+                       "  * not checked (--no-errors): only pools' errors, no leak scan");
     live_lines_add(&v->lines, "");
     live_lines_add(&v->lines, "   PID    TID NAME              LIVE    ALLOCS     BYTES    FREES");
     for (size_t i = 0; i < v->snap.n_threads; i++) {
@@ -132,9 +139,7 @@ static void tui_open_procs(struct tui_view *v)
 static void tui_open_pools(struct tui_view *v)
 {
     live_lines_free(&v->lines);
-    if (!v->src->pools)
-        live_lines_add(&v->lines, "(pools are shown post-mortem: memtrace tui DB)");
-    else if (v->src->pools(v->src->ctx, &v->req, v->exact, &v->lines))
+    if (tui_pools_lines(&v->snap, v->src->post_mortem, v->exact, &v->lines))
         live_lines_add(&v->lines, "(pools not available)");
     snprintf(v->lines_title, sizeof v->lines_title, " pools ");
     v->lines_top = 0;
@@ -143,19 +148,12 @@ static void tui_open_pools(struct tui_view *v)
 
 /* ------------------------------------------------------------ markers */
 
-int tui_view_marker_shown(const struct tui_view *v, const struct tui_marker *m)
+const struct live_marker *tui_view_marker(const struct tui_view *v)
 {
-    return !v->req.pid || (m->pid == v->req.pid && m->gen == v->req.gen);
-}
-
-const struct tui_marker *tui_view_marker(const struct tui_view *v)
-{
-    const struct tui_marker *best = NULL;
-    for (size_t i = 0; i < v->src->n_markers; i++) {
-        const struct tui_marker *m = &v->src->markers[i];
-        if (m->t_ns > v->snap.cursor_ns) break; /* in time order */
-        if (tui_view_marker_shown(v, m)) best = m;
-    }
+    const struct live_marker *best = NULL;
+    uint64_t t = v->src->post_mortem ? v->snap.cursor_ns : UINT64_MAX;
+    for (size_t i = 0; i < v->snap.n_markers && v->snap.markers[i].t_ns <= t; i++)
+        best = &v->snap.markers[i]; /* in time order */
     return best;
 }
 
@@ -163,10 +161,9 @@ const struct tui_marker *tui_view_marker(const struct tui_view *v)
  * moved. Markers in one nanosecond are one stop. */
 static int tui_marker_jump(struct tui_view *v, int dir, uint64_t *c)
 {
-    const struct tui_marker *to = NULL;
-    for (size_t i = 0; i < v->src->n_markers; i++) {
-        const struct tui_marker *m = &v->src->markers[i];
-        if (!tui_view_marker_shown(v, m)) continue;
+    const struct live_marker *to = NULL;
+    for (size_t i = 0; i < v->snap.n_markers; i++) {
+        const struct live_marker *m = &v->snap.markers[i];
         if (dir > 0 && m->t_ns > *c) {
             to = m;
             break;

@@ -4,7 +4,8 @@
  * The collector hands every drained block of records to live_agg_feed()
  * (the same bytes it writes to the trace); the aggregator restores each
  * process image's seq order and keeps per-site, per-process and per-thread
- * figures, the memory errors so far and a heap/RSS history. Views never
+ * figures, the memory errors so far, a heap/RSS history, and the client
+ * API's pools and markers (include/memtrace/memtrace.h). Views never
  * touch the aggregator's tables: they ask for a struct live_snap (a copy,
  * symbolized lazily with analyzer/sym), in the same process (run --live)
  * or through the session's unix socket (memtrace top). The post-mortem
@@ -24,6 +25,8 @@
 #define LIVE_SNAP_MAX_SITES 4000u  /* rows sent per snapshot: a screen shows ~40 */
 #define LIVE_SNAP_MAX_ERRORS 200u  /* most recent errors kept and sent */
 #define LIVE_HIST_POINTS 512u      /* heap/RSS history points (chart width x 6) */
+#define LIVE_SNAP_MAX_POOLS 1000u  /* pool rows sent: a list, not a table */
+#define LIVE_SNAP_MAX_MARKERS 512u /* newest markers kept and sent (chart width x 6) */
 
 /* What a view asks for. pid = 0: every process; tid = 0: every thread. */
 struct live_req {
@@ -35,6 +38,8 @@ struct live_req {
 
 struct live_site_row {
     uint32_t pid, gen, stack_id;   /* stack_id: the trace's (live) or the database's */
+    uint32_t pool_id;              /* live: the client pool whose chunks these are, 0 for
+                                      malloc; the label then starts "[pool:<name>] " */
     uint64_t live_bytes, live_blocks;
     uint64_t alloc_bytes, n_allocs, n_frees;
     uint64_t leak_bytes, leak_blocks; /* definite + indirect, once the exit scan ran */
@@ -45,6 +50,8 @@ struct live_site_row {
 struct live_proc_row {
     uint32_t pid, gen, ppid;
     int ended;
+    int errors_checked; /* 1, 0 (recorded with --no-errors: frees not judged, no
+                           leak scan), -1 unknown (no PROCESS record seen) */
     uint64_t live_bytes, peak_bytes, rss, n_allocs, n_frees, n_errors;
     char *exe; /* owned */
 };
@@ -62,6 +69,27 @@ struct live_error_row {
     char kind[24];         /* double_free, invalid_free, mismatched_free, ... */
     char api[32];          /* the erroneous call */
     char *at;              /* owned: leaf of the erroneous call's stack */
+};
+
+/* A client-API pool (include/memtrace/memtrace.h) as of now, or at the
+ * cursor post-mortem. waste = held - live. */
+struct live_pool_row {
+    uint32_t pid, gen, pool_id;
+    int destroyed;
+    uint64_t live_bytes, live_chunks, held_bytes;
+    uint64_t peak_live_bytes, peak_held_bytes; /* the pool's peak of live bytes, held then */
+    uint64_t max_held_bytes;
+    uint64_t n_allocs, n_frees, n_resets, n_errors;
+    uint64_t leak_bytes, leak_chunks; /* lost at destroy, and definite + indirect at exit */
+    char name[64];                    /* cut to fit */
+};
+
+/* A point a program put on its timeline (memtrace_mark, pause, resume). */
+struct live_marker {
+    uint64_t t_ns; /* since the session start */
+    uint32_t pid, gen;
+    char kind[8];  /* mark, pause, resume */
+    char name[64]; /* the label (pause/resume: the kind), cut to fit */
 };
 
 struct live_hist_point {
@@ -82,6 +110,9 @@ struct live_snap {
     uint64_t n_allocs, n_frees, alloc_bytes, n_errors;
     double allocs_per_s, frees_per_s;
     uint32_t n_procs_running;
+    uint32_t n_scope_procs;    /* process images in the view's scope */
+    uint32_t n_unchecked;      /* of those, recorded with --no-errors: n_errors then
+                                  counts only client pools' errors, leaks unclassified */
     uint64_t replayed_records; /* records a lazy catch-up read from the trace;
                                   0 when aggregated from the start */
     struct live_proc_row *procs;     size_t n_procs;
@@ -89,6 +120,10 @@ struct live_snap {
     struct live_site_row *sites;     size_t n_sites;
     struct live_error_row *errors;   size_t n_errors_shown; /* oldest first */
     struct live_hist_point *hist;    size_t n_hist;
+    struct live_pool_row *pools;
+    size_t n_pools; /* of the scope, creation order */
+    struct live_marker *markers;
+    size_t n_markers; /* of the scope, time order */
 };
 
 /* Frees what s holds and zeroes it. NULL and a zeroed s are fine. */

@@ -29,6 +29,10 @@
  *   5. Locking: feed holds mu for one block; snapshots copy under mu and
  *      symbolize outside it (live_sym.c), so the collector never waits on
  *      DWARF.
+ *   6. Client API records (pools, chunks, markers, leak checks) go to
+ *      live_pool.c; a chunk counts like a malloc block, a malloc block
+ *      declared a superblock leaves the heap figures (LIVE_BLOCK_SB).
+ *      LEAK records of an on-demand leak check are not the exit scan's.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -44,6 +48,9 @@
 #include "trace/trace.h"
 
 #define LIVE_HIST_STEP0_NS 10000000ull /* note 4: 10 ms, the default sample period */
+/* The per-record helpers that live_pool.c's wrappers share with the hot
+ * paths: inlined into both, so ALLOC and FREE cost no extra call. */
+#define LIVE_INLINE static inline __attribute__((always_inline))
 
 /* ------------------------------------------------------------ processes */
 
@@ -62,6 +69,7 @@ static struct live_proc *live_proc_get(struct live_agg *a, uint32_t pid, uint32_
     if (!p) return NULL;
     p->pid = pid;
     p->gen = gen;
+    p->errors_checked = -1;
     if (a->procs_last) a->procs_last->next = p;
     else a->procs = p;
     a->procs_last = p;
@@ -75,6 +83,7 @@ static void live_proc_free(struct live_proc *p)
     live_map_fini(&p->blocks);
     live_map_fini(&p->cell_of);
     live_map_fini(&p->thr_of);
+    live_pool_free_all(p);
     for (size_t i = 0; i < p->n_stacks; i++) {
         free(p->stacks[i].label);
         free(p->stacks[i].search);
@@ -127,7 +136,7 @@ static struct live_thread *live_thread_get(struct live_proc *p, uint32_t tid)
 
 /* Cell of (stack, tid), created (with its thread) on first use. NULL when
  * out of memory. */
-static struct live_cell *live_cell_get(struct live_proc *p, uint32_t stack_id, uint32_t tid)
+LIVE_INLINE struct live_cell *live_cell_get(struct live_proc *p, uint32_t stack_id, uint32_t tid)
 {
     int created;
     uint64_t *v = live_map_upsert(&p->cell_of, (uint64_t)stack_id << 32 | tid, &created);
@@ -199,7 +208,7 @@ static void live_hist_note(struct live_agg *a, uint64_t t_ns)
     a->hist_n_frees[a->n_hist - 1] = a->n_frees;
 }
 
-static uint64_t live_rel(struct live_agg *a, uint64_t t_ns)
+uint64_t live_rel(struct live_agg *a, uint64_t t_ns)
 {
     if (!a->have_start) {
         a->start_ns = t_ns;
@@ -217,6 +226,7 @@ static int live_on_process(struct live_agg *a, struct live_proc *p,
 {
     p->ppid = r->ppid;
     p->parent_gen = r->parent_gen;
+    p->errors_checked = !(r->opt_flags & MT_OPT_NO_ERRORS);
     p->stack_watermark = r->stack_watermark;
     p->module_watermark = r->module_watermark;
     if (r->c.hdr.flags & MT_PROC_F_FORKED) p->parent = live_proc_find(a, r->ppid, r->parent_gen);
@@ -287,6 +297,32 @@ static int live_on_stack(struct live_proc *p, const struct mt_rec_stack *r)
     return 0;
 }
 
+/* Counts an allocation of size bytes in cell c (a malloc block at addr,
+ * or a chunk: addr 0, never a superblock). live_pool.c goes through
+ * live_count_chunk(). */
+LIVE_INLINE void live_count_alloc(struct live_agg *a, struct live_proc *p, struct live_cell *c,
+                                  uint64_t size, uint64_t t_ns, uint64_t addr)
+{
+    struct live_thread *t = &p->threads[c->thread_idx];
+    uint64_t p_peak = p->peak_bytes, a_peak = a->peak_bytes, a_peak_ns = a->peak_ns;
+    c->n_allocs++, c->alloc_bytes += size, c->live_bytes += size, c->live_blocks++;
+    t->n_allocs++, t->alloc_bytes += size, t->live_bytes += size;
+    p->n_allocs++, p->alloc_bytes += size, p->live_bytes += size, p->live_blocks++;
+    a->n_allocs++, a->alloc_bytes += size, a->live_bytes += size, a->live_blocks++;
+    if (p->live_bytes > p->peak_bytes) p->peak_bytes = p->live_bytes;
+    if (a->live_bytes > a->peak_bytes) {
+        a->peak_bytes = a->live_bytes;
+        a->peak_ns = live_rel(a, t_ns);
+    }
+    if (__builtin_expect(p->n_pools != 0, 0)) /* note 6: it may be a superblock */
+        p->pre_peak = (struct live_peak_save){.addr = addr,
+                                              .p_peak = p_peak,
+                                              .a_peak = a_peak,
+                                              .a_peak_ns = a_peak_ns,
+                                              .a_after = a->peak_bytes,
+                                              .a_after_ns = a->peak_ns};
+}
+
 static int live_on_alloc(struct live_agg *a, struct live_proc *p, const struct mt_rec_alloc *r)
 {
     int created;
@@ -295,40 +331,66 @@ static int live_on_alloc(struct live_agg *a, struct live_proc *p, const struct m
     if (!c) return -ENOMEM;
     blk[0] = r->size; /* a freed entry of the address is replaced (note 3) */
     blk[1] = (uint64_t)(c - p->cells);
-    struct live_thread *t = &p->threads[c->thread_idx];
-    c->n_allocs++, c->alloc_bytes += r->size, c->live_bytes += r->size, c->live_blocks++;
-    t->n_allocs++, t->alloc_bytes += r->size, t->live_bytes += r->size;
-    p->n_allocs++, p->alloc_bytes += r->size, p->live_bytes += r->size, p->live_blocks++;
-    a->n_allocs++, a->alloc_bytes += r->size, a->live_bytes += r->size, a->live_blocks++;
-    if (p->live_bytes > p->peak_bytes) p->peak_bytes = p->live_bytes;
-    if (a->live_bytes > a->peak_bytes) {
-        a->peak_bytes = a->live_bytes;
-        a->peak_ns = live_rel(a, r->c.t_ns);
-    }
+    live_count_alloc(a, p, c, r->size, r->c.t_ns, r->addr);
     return 0;
 }
 
-/* Takes a block out of the live figures (note 2). */
-static void live_unlive(struct live_agg *a, struct live_proc *p, uint64_t size, uint64_t cell)
+/* Moves a block of size bytes of cell out of (sign < 0) or into the live
+ * figures of its cell, thread, process and the session. */
+LIVE_INLINE void live_block_move(struct live_agg *a, struct live_proc *p, uint64_t size,
+                                 uint64_t cell, int sign)
 {
     struct live_cell *c = &p->cells[cell];
-    c->live_bytes -= size, c->live_blocks--;
-    p->threads[c->thread_idx].live_bytes -= size;
-    p->live_bytes -= size, p->live_blocks--;
-    a->live_bytes -= size, a->live_blocks--;
+    uint64_t d = sign > 0 ? size : (uint64_t)0 - size; /* modular: adds or subtracts */
+    uint64_t n = sign > 0 ? 1 : (uint64_t)0 - 1;
+    c->live_bytes += d, c->live_blocks += n;
+    p->threads[c->thread_idx].live_bytes += d;
+    p->live_bytes += d, p->live_blocks += n;
+    a->live_bytes += d, a->live_blocks += n;
+}
+
+/* Counts the free of the live block or chunk whose values blk holds and
+ * flags it freed. 0 or -ENOMEM. */
+LIVE_INLINE int live_count_free(struct live_agg *a, struct live_proc *p, uint64_t *blk,
+                                uint32_t tid)
+{
+    struct live_thread *t = live_thread_get(p, tid);
+    if (!t) return -ENOMEM;
+    t->n_frees++, p->n_frees++, a->n_frees++; /* as metrics.md: frees of known blocks */
+    p->cells[blk[1]].n_frees++;
+    live_block_move(a, p, blk[0], blk[1], -1);
+    blk[1] |= LIVE_BLOCK_FREED; /* kept for the error kind of a later free */
+    p->pre_peak.addr = 0;       /* a peak that a later free followed stays (note 6) */
+    return 0;
 }
 
 static int live_on_free(struct live_agg *a, struct live_proc *p, const struct mt_rec_free *r)
 {
     uint64_t *blk = live_map_ref(&p->blocks, r->addr);
     if (!blk || (blk[1] & LIVE_BLOCK_FREED)) return 0; /* note 2 */
-    struct live_thread *t = live_thread_get(p, r->tid);
-    if (!t) return -ENOMEM;
-    t->n_frees++, p->n_frees++, a->n_frees++; /* as metrics.md: frees of known blocks */
-    p->cells[blk[1]].n_frees++;
-    live_unlive(a, p, blk[0], blk[1]);
-    blk[1] |= LIVE_BLOCK_FREED; /* kept for the error kind of a later free */
-    return 0;
+    if (__builtin_expect((blk[1] & LIVE_BLOCK_SB) != 0, 0)) live_pool_sb_freed(a, p, r->addr, blk);
+    return live_count_free(a, p, blk, r->tid);
+}
+
+/* ------------------------------------------------------------ for live_pool.c */
+
+struct live_cell *live_count_chunk(struct live_agg *a, struct live_proc *p, uint32_t stack_id,
+                                   uint32_t tid, uint64_t size, uint64_t t_ns)
+{
+    struct live_cell *c = live_cell_get(p, stack_id, tid);
+    if (c) live_count_alloc(a, p, c, size, t_ns, 0);
+    return c;
+}
+
+int live_count_release(struct live_agg *a, struct live_proc *p, uint64_t *v, uint32_t tid)
+{
+    return live_count_free(a, p, v, tid);
+}
+
+void live_count_move(struct live_agg *a, struct live_proc *p, uint64_t size, uint64_t cell,
+                     int sign)
+{
+    live_block_move(a, p, size, cell, sign);
 }
 
 /* Size of a freed (not reallocated) block at addr, if any. */
@@ -351,9 +413,10 @@ static const char *live_error_kind(const struct live_proc *p, const struct mt_re
     }
 }
 
-static void live_on_error(struct live_agg *a, struct live_proc *p, const struct mt_rec_error *r)
+void live_err_add(struct live_agg *a, struct live_proc *p, uint64_t t_ns, struct live_err e)
 {
     p->n_errors++, a->n_errors++;
+    e.t_ns = live_rel(a, t_ns), e.pid = p->pid, e.gen = p->gen;
     size_t idx = (a->err_head + a->n_errs) % LIVE_SNAP_MAX_ERRORS;
     if (a->n_errs == LIVE_SNAP_MAX_ERRORS) {
         idx = a->err_head;
@@ -362,25 +425,39 @@ static void live_on_error(struct live_agg *a, struct live_proc *p, const struct 
     } else {
         a->n_errs++;
     }
-    uint64_t size = r->alloc_size;
-    if (r->kind != MT_ERR_MISMATCH) live_freed_size(p, r->addr, &size);
-    a->errs[idx] = (struct live_err){
-        .t_ns = live_rel(a, r->c.t_ns), .pid = p->pid, .gen = p->gen, .tid = r->tid,
-        .stack_id = r->stack_id, .addr = r->addr, .size = size, .kind = live_error_kind(p, r),
-        .api = r->api,
-    };
+    a->errs[idx] = e;
 }
 
-/* LEAK entries: classify live blocks; definite and indirect count as leaked. */
+static void live_on_error(struct live_agg *a, struct live_proc *p, const struct mt_rec_error *r)
+{
+    uint64_t size = r->alloc_size;
+    if (r->kind != MT_ERR_MISMATCH) live_freed_size(p, r->addr, &size);
+    live_err_add(a, p, r->c.t_ns,
+                 (struct live_err){.tid = r->tid,
+                                   .stack_id = r->stack_id,
+                                   .addr = r->addr,
+                                   .size = size,
+                                   .kind = live_error_kind(p, r),
+                                   .api = trace_api_name(r->api)});
+}
+
+/* LEAK entries: classify live blocks; definite and indirect count as
+ * leaked. The exit scan classifies pool chunks too (after the malloc
+ * blocks); superblocks are never in it. */
 static void live_on_leak(struct live_proc *p, const struct mt_rec_leak *r)
 {
     const struct mt_leak_entry *e = (const struct mt_leak_entry *)(r + 1);
+    if (p->in_check) return; /* memtrace_leak_check(): a moment, not the end (note 6) */
     for (uint32_t i = 0; i < r->n; i++) {
         if (e[i].cls != MT_LEAK_DEFINITE && e[i].cls != MT_LEAK_INDIRECT) continue;
-        const uint64_t *blk = live_map_ref(&p->blocks, e[i].addr);
-        if (!blk || (blk[1] & LIVE_BLOCK_FREED)) continue;
+        struct live_pool *pl = NULL;
+        uint64_t *blk = live_map_ref(&p->blocks, e[i].addr);
+        if (!blk || (blk[1] & (LIVE_BLOCK_FREED | LIVE_BLOCK_SB)))
+            blk = live_pool_chunk_at(p, e[i].addr, &pl);
+        if (!blk) continue;
         p->cells[blk[1]].leak_bytes += blk[0];
         p->cells[blk[1]].leak_blocks++;
+        if (pl) pl->leak_bytes += blk[0], pl->leak_chunks++;
     }
 }
 
@@ -447,6 +524,10 @@ int live_apply_rec(struct live_agg *a, struct live_proc *p, uint32_t ring,
     case MT_REC_FREE: return live_on_free(a, p, (const void *)h);
     case MT_REC_ERROR: live_on_error(a, p, (const void *)h); return 0;
     case MT_REC_LEAK: live_on_leak(p, (const void *)h); return 0;
+    case MT_REC_POOL:
+    case MT_REC_POOL_CHUNK:
+    case MT_REC_CLIENT:
+        return live_pool_rec(a, p, h);
     default: return 0; /* MALLINFO, EXIT, LEAK marks, SEQ_SKIP: nothing to show */
     }
 }

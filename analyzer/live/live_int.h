@@ -6,7 +6,7 @@
  * agg->snap_mu, taking agg->mu only to copy); live_snap.c copies them into
  * a struct live_snap; live_map.c is the hash map they all use;
  * live_order.c restores seq order; live_lazy.c catches an idle aggregator
- * up from the trace.
+ * up from the trace; live_pool.c follows client-API pools and markers.
  * Docs: docs/tui.md ("Live aggregation").
  *
  * SPDX-License-Identifier: MIT
@@ -44,6 +44,9 @@ uint64_t *live_map_ref(const struct live_map *m, uint64_t key);
 /* The two values of key, inserted (zeroed, *created = 1) if absent: one
  * probe sequence instead of get + put. NULL when out of memory. */
 uint64_t *live_map_upsert(struct live_map *m, uint64_t key, int *created);
+/* Calls fn(ctx, key, values) for every entry until fn returns nonzero,
+ * which is returned; fn may change the values, never put or delete. */
+int live_map_each(struct live_map *m, int (*fn)(void *ctx, uint64_t key, uint64_t *v), void *ctx);
 
 /* Grows *arr (elements of elem bytes) to hold need. 0 or -ENOMEM. */
 int live_reserve(void **arr, size_t *cap, size_t need, size_t elem);
@@ -69,13 +72,18 @@ struct live_order {
 
 /* ------------------------------------------------------------ tables */
 
-#define LIVE_BLOCK_FREED (1ull << 63) /* in blocks' second value: freed since */
+/* Flags in the second value of blocks (and of a pool's chunks); the rest
+ * is the cell index. */
+#define LIVE_BLOCK_FREED (1ull << 63) /* freed since (kept for error kinds) */
+#define LIVE_BLOCK_SB (1ull << 62)    /* a pool's superblock: out of the heap figures */
+#define LIVE_BLOCK_CELL (LIVE_BLOCK_SB - 1)
 
 /* Figures of one (site, allocating thread) of one process: the unit that
  * snapshots sum per site, filtered by thread. */
 struct live_cell {
     uint32_t stack_id, tid;
     uint32_t thread_idx; /* index of tid in proc->threads */
+    uint32_t pool_id;    /* the pool whose chunk made the cell, 0: malloc */
     uint64_t n_allocs, alloc_bytes, n_frees;
     uint64_t live_bytes, live_blocks;
     uint64_t leak_bytes, leak_blocks;
@@ -106,12 +114,37 @@ struct live_module {
     uint32_t n_segs;
 };
 
+/* A client pool of one process image (live_pool.c), figures as the
+ * database's pools table has them. */
+struct live_pool {
+    uint32_t pool_id; /* 0: an unused slot */
+    int destroyed;
+    char name[64];
+    struct live_map chunks; /* addr -> (size, cell | LIVE_BLOCK_FREED once given back) */
+    struct live_map sbs;    /* superblock addr -> (size, -) */
+    uint64_t live_bytes, live_chunks, held_bytes;
+    uint64_t peak_live, peak_held, max_held;
+    uint64_t n_allocs, n_frees, n_resets, n_errors;
+    uint64_t leak_bytes, leak_chunks;
+};
+
+/* The peaks before the last allocation, while it may still turn out to be
+ * a superblock counted for one event (live_pool.c, note 2). */
+struct live_peak_save {
+    uint64_t addr;                /* the allocation's; 0: nothing to undo */
+    uint64_t p_peak;              /* the image's peak before it */
+    uint64_t a_peak, a_peak_ns;   /* the session's before it */
+    uint64_t a_after, a_after_ns; /* and after it */
+};
+
 struct live_proc {
     uint32_t pid, gen, ppid, parent_gen;
     uint32_t stack_watermark, module_watermark;
     struct live_proc *parent; /* borrowed: fork parent, NULL if unknown */
     char *exe;                /* owned */
     int ended;
+    int errors_checked; /* 1, 0 (MT_OPT_NO_ERRORS), -1 before PROCESS */
+    int in_check;       /* inside memtrace_leak_check(): its LEAKs are not the exit's */
     uint64_t live_bytes, live_blocks, peak_bytes, rss;
     uint64_t n_allocs, n_frees, alloc_bytes, n_errors;
     struct live_order ord;    /* reorder window (live_order.c) */
@@ -126,6 +159,9 @@ struct live_proc {
     struct live_stack *stacks; size_t n_stacks;  /* by local stack id */
     uint64_t *frames;         size_t n_frames, cap_frames; /* owned pcs */
     struct live_module *mods; size_t n_mods;    /* by local module id */
+    struct live_pool *pools;
+    size_t n_pools;                 /* by pool id - 1 */
+    struct live_peak_save pre_peak; /* only once the image has a pool */
     struct live_proc *next;   /* creation order */
 };
 
@@ -134,7 +170,7 @@ struct live_err {
     uint32_t pid, gen, tid, stack_id;
     uint64_t addr, size;
     const char *kind;  /* static string */
-    uint8_t api;
+    const char *api;   /* static string */
     char *at;          /* owned, symbolized lazily */
 };
 
@@ -170,6 +206,8 @@ struct live_agg {
     uint64_t n_allocs, n_frees, alloc_bytes, n_errors;
     struct live_err errs[LIVE_SNAP_MAX_ERRORS]; /* ring */
     size_t err_head, n_errs;
+    struct live_marker marks[LIVE_SNAP_MAX_MARKERS]; /* ring, newest kept */
+    size_t mark_head, n_marks;
     struct live_hist_point hist[LIVE_HIST_POINTS];
     uint64_t hist_n_allocs[LIVE_HIST_POINTS], hist_n_frees[LIVE_HIST_POINTS];
     size_t n_hist;
@@ -187,6 +225,36 @@ size_t live_agg_feed_locked(struct live_agg *a, uint32_t pid, uint32_t gen, uint
  * -ENOMEM. */
 int live_apply_rec(struct live_agg *a, struct live_proc *p, uint32_t ring,
                    const struct mt_rec_hdr *h);
+
+/* For live_pool.c (live_agg.c keeps the hot paths' versions static). */
+/* Counts a chunk of size bytes as an allocation of its (stack, tid) cell,
+ * created on first use. The cell, or NULL when out of memory. */
+struct live_cell *live_count_chunk(struct live_agg *a, struct live_proc *p, uint32_t stack_id,
+                                   uint32_t tid, uint64_t size, uint64_t t_ns);
+/* Counts the free of the live block or chunk whose values v hold (by
+ * thread tid) and flags it freed. 0 or -ENOMEM. */
+int live_count_release(struct live_agg *a, struct live_proc *p, uint64_t *v, uint32_t tid);
+/* Moves a block of size bytes of cell out of (sign < 0) or back into
+ * (sign > 0) the live figures of its cell, thread, process and the
+ * session: a superblock leaving the heap, or rejoining it. */
+void live_count_move(struct live_agg *a, struct live_proc *p, uint64_t size, uint64_t cell,
+                     int sign);
+/* Session-relative time of a record's t_ns (advances the session's end). */
+uint64_t live_rel(struct live_agg *a, uint64_t t_ns);
+/* Counts an error of p at t_ns (a record's) and keeps e, its time and
+ * process filled in, in the ring of the newest. */
+void live_err_add(struct live_agg *a, struct live_proc *p, uint64_t t_ns, struct live_err e);
+
+/* live_pool.c — caller holds mu. */
+/* MT_REC_POOL, MT_REC_POOL_CHUNK, MT_REC_CLIENT of p, in order. 0 or -ENOMEM. */
+int live_pool_rec(struct live_agg *a, struct live_proc *p, const struct mt_rec_hdr *h);
+/* A FREE of a block flagged LIVE_BLOCK_SB: it rejoins the heap and leaves
+ * every pool that held it, before the free is counted. blk: its values. */
+void live_pool_sb_freed(struct live_agg *a, struct live_proc *p, uint64_t addr, uint64_t *blk);
+/* The live chunk at addr of any pool of p: its values (and its pool in
+ * *pool), or NULL. */
+uint64_t *live_pool_chunk_at(struct live_proc *p, uint64_t addr, struct live_pool **pool);
+void live_pool_free_all(struct live_proc *p);
 
 /* live_order.c — caller holds mu. */
 /* Takes one ring record of p: applies it and the held run after it when

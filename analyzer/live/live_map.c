@@ -147,3 +147,13 @@ int live_reserve(void **arr, size_t *cap, size_t need, size_t elem)
     *cap = ncap;
     return 0;
 }
+
+int live_map_each(struct live_map *m, int (*fn)(void *ctx, uint64_t key, uint64_t *v), void *ctx)
+{
+    for (size_t i = 0; i < m->cap; i++) {
+        if (m->keys[i] == LIVE_MAP_EMPTY) continue;
+        int rc = fn(ctx, m->keys[i], &m->vals[2 * i]);
+        if (rc) return rc;
+    }
+    return 0;
+}

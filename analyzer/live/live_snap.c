@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include "memtrace/error.h"
-#include "trace/trace.h"
 
 #define LIVE_RATE_WINDOW_NS 1000000000ull /* allocations/s over the last second */
 #define LIVE_SNAP_MAX_THREADS 1000u       /* thread rows sent; a list, not a table */
@@ -40,6 +39,8 @@ void live_snap_free(struct live_snap *s)
     free(s->threads);
     free(s->errors);
     free(s->hist);
+    free(s->pools);
+    free(s->markers);
     memset(s, 0, sizeof *s);
 }
 
@@ -83,8 +84,8 @@ static int live_snap_sites(struct live_proc *p, const struct live_req *q, struct
             if (!rc) rc = live_map_put(&row_of, c->stack_id, s->n_sites, 0);
             if (rc) break;
             idx = s->n_sites++;
-            s->sites[idx] = (struct live_site_row){.pid = p->pid, .gen = p->gen,
-                                                   .stack_id = c->stack_id};
+            s->sites[idx] = (struct live_site_row){
+                .pid = p->pid, .gen = p->gen, .stack_id = c->stack_id, .pool_id = c->pool_id};
         }
         struct live_site_row *r = &s->sites[idx];
         r->live_bytes += c->live_bytes, r->live_blocks += c->live_blocks;
@@ -103,21 +104,63 @@ static int live_site_cmp(const void *x, const void *y)
     return a->stack_id < b->stack_id ? -1 : a->stack_id > b->stack_id;
 }
 
+/* Appends p's pools to s->pools (*cap: its room). */
+static int live_snap_pools(const struct live_proc *p, struct live_snap *s, size_t *cap)
+{
+    for (size_t i = 0; i < p->n_pools && s->n_pools < LIVE_SNAP_MAX_POOLS; i++) {
+        const struct live_pool *pl = &p->pools[i];
+        if (!pl->pool_id) continue;
+        if (live_reserve((void **)&s->pools, cap, s->n_pools + 1, sizeof *s->pools)) return -ENOMEM;
+        struct live_pool_row *r = &s->pools[s->n_pools++];
+        *r = (struct live_pool_row){
+            .pid = p->pid,
+            .gen = p->gen,
+            .pool_id = pl->pool_id,
+            .destroyed = pl->destroyed,
+            .live_bytes = pl->live_bytes,
+            .live_chunks = pl->live_chunks,
+            .held_bytes = pl->held_bytes,
+            .peak_live_bytes = pl->peak_live,
+            .peak_held_bytes = pl->peak_held,
+            .max_held_bytes = pl->max_held,
+            .n_allocs = pl->n_allocs,
+            .n_frees = pl->n_frees,
+            .n_resets = pl->n_resets,
+            .n_errors = pl->n_errors,
+            .leak_bytes = pl->leak_bytes,
+            .leak_chunks = pl->leak_chunks,
+        };
+        memcpy(r->name, pl->name, sizeof r->name);
+    }
+    return 0;
+}
+
 static int live_snap_procs(struct live_agg *a, const struct live_req *q, struct live_snap *s)
 {
     s->procs = calloc(a->n_procs + 1, sizeof *s->procs);
     if (!s->procs) return -ENOMEM;
-    size_t cap_sites = 0, cap_thr = 0;
+    size_t cap_sites = 0, cap_thr = 0, cap_pools = 0;
     for (struct live_proc *p = a->procs; p; p = p->next) {
         s->procs[s->n_procs++] = (struct live_proc_row){
-            .pid = p->pid, .gen = p->gen, .ppid = p->ppid, .ended = p->ended,
-            .live_bytes = p->live_bytes, .peak_bytes = p->peak_bytes, .rss = p->rss,
-            .n_allocs = p->n_allocs, .n_frees = p->n_frees, .n_errors = p->n_errors,
+            .pid = p->pid,
+            .gen = p->gen,
+            .ppid = p->ppid,
+            .ended = p->ended,
+            .live_bytes = p->live_bytes,
+            .peak_bytes = p->peak_bytes,
+            .rss = p->rss,
+            .n_allocs = p->n_allocs,
+            .n_frees = p->n_frees,
+            .n_errors = p->n_errors,
+            .errors_checked = p->errors_checked,
             .exe = strdup(p->exe ? p->exe : "?"),
         };
         if (!p->ended) s->n_procs_running++;
         if (!live_in_scope(q, p)) continue;
-        if (live_snap_sites(p, q, s, &cap_sites)) return -ENOMEM;
+        s->n_scope_procs++;
+        s->n_unchecked += p->errors_checked == 0;
+        if (live_snap_sites(p, q, s, &cap_sites) || live_snap_pools(p, s, &cap_pools))
+            return -ENOMEM;
         for (size_t i = 0; i < p->n_threads && s->n_threads < LIVE_SNAP_MAX_THREADS; i++) {
             if (live_reserve((void **)&s->threads, &cap_thr, s->n_threads + 1,
                              sizeof *s->threads))
@@ -149,7 +192,24 @@ static int live_snap_errors(struct live_agg *a, const struct live_req *q, struct
                                      .tid = e->tid, .stack_id = e->stack_id, .addr = e->addr,
                                      .size = e->size};
         snprintf(r->kind, sizeof r->kind, "%s", e->kind);
-        snprintf(r->api, sizeof r->api, "%s", trace_api_name(e->api));
+        snprintf(r->api, sizeof r->api, "%s", e->api);
+    }
+    return 0;
+}
+
+/* The markers of the scope in time order: the ring is in the order records
+ * were applied, seq order per image, images interleaved; an insertion
+ * sort keeps equal times in that order. */
+static int live_snap_markers(struct live_agg *a, const struct live_req *q, struct live_snap *s)
+{
+    s->markers = calloc(a->n_marks + 1, sizeof *s->markers);
+    if (!s->markers) return -ENOMEM;
+    for (size_t i = 0; i < a->n_marks; i++) {
+        const struct live_marker *m = &a->marks[(a->mark_head + i) % LIVE_SNAP_MAX_MARKERS];
+        if (q->pid && (m->pid != q->pid || m->gen != q->gen)) continue;
+        size_t j = s->n_markers++;
+        for (; j > 0 && s->markers[j - 1].t_ns > m->t_ns; j--) s->markers[j] = s->markers[j - 1];
+        s->markers[j] = *m;
     }
     return 0;
 }
@@ -187,6 +247,7 @@ static int live_snap_copy(struct live_agg *a, const struct live_req *q, uint64_t
         memcpy(s->hist, a->hist, a->n_hist * sizeof *s->hist);
     s->n_hist = a->n_hist;
     int rc = live_snap_procs(a, q, s);
+    if (!rc) rc = live_snap_markers(a, q, s);
     return rc ? rc : live_snap_errors(a, q, s);
 }
 
@@ -305,9 +366,12 @@ int live_snap_encode(const struct live_snap *s, const struct live_req *req, char
     struct live_wbuf w = {0};
     live_w(&w, s->command, sizeof s->command);
     const uint64_t head[] = {
-        (uint64_t)s->finished, s->elapsed_ns, s->duration_ns, s->cursor_ns, s->peak_ns,
-        s->live_bytes, s->live_blocks, s->peak_bytes, s->rss_bytes, s->n_allocs, s->n_frees,
-        s->alloc_bytes, s->n_errors, s->n_procs_running, s->replayed_records,
+        (uint64_t)s->finished, s->elapsed_ns,      s->duration_ns,
+        s->cursor_ns,          s->peak_ns,         s->live_bytes,
+        s->live_blocks,        s->peak_bytes,      s->rss_bytes,
+        s->n_allocs,           s->n_frees,         s->alloc_bytes,
+        s->n_errors,           s->n_procs_running, s->replayed_records,
+        s->n_scope_procs,      s->n_unchecked,
     };
     live_w(&w, head, sizeof head);
     live_w(&w, &s->allocs_per_s, sizeof(double));
@@ -338,6 +402,10 @@ int live_snap_encode(const struct live_snap *s, const struct live_req *req, char
     }
     live_w64(&w, s->n_hist);
     live_w(&w, s->hist, s->n_hist * sizeof *s->hist);
+    live_w64(&w, s->n_pools);
+    live_w(&w, s->pools, s->n_pools * sizeof *s->pools);
+    live_w64(&w, s->n_markers);
+    live_w(&w, s->markers, s->n_markers * sizeof *s->markers);
     if (w.err) {
         free(w.p);
         return w.err;
@@ -353,7 +421,7 @@ int live_snap_decode(const char *buf, size_t len, struct live_snap *s)
     memset(s, 0, sizeof *s);
     live_r(&r, s->command, sizeof s->command);
     s->command[sizeof s->command - 1] = '\0';
-    uint64_t head[15];
+    uint64_t head[17];
     live_r(&r, head, sizeof head);
     s->finished = (int)head[0], s->elapsed_ns = head[1], s->duration_ns = head[2];
     s->cursor_ns = head[3], s->peak_ns = head[4], s->live_bytes = head[5];
@@ -361,6 +429,7 @@ int live_snap_decode(const char *buf, size_t len, struct live_snap *s)
     s->n_allocs = head[9], s->n_frees = head[10], s->alloc_bytes = head[11];
     s->n_errors = head[12], s->n_procs_running = (uint32_t)head[13];
     s->replayed_records = head[14];
+    s->n_scope_procs = (uint32_t)head[15], s->n_unchecked = (uint32_t)head[16];
     live_r(&r, &s->allocs_per_s, sizeof(double));
     live_r(&r, &s->frees_per_s, sizeof(double));
     s->procs = live_rarr(&r, &s->n_procs, sizeof *s->procs);
@@ -385,7 +454,16 @@ int live_snap_decode(const char *buf, size_t len, struct live_snap *s)
     }
     s->hist = live_rarr(&r, &s->n_hist, sizeof *s->hist);
     live_r(&r, s->hist, s->n_hist * sizeof *s->hist);
+    s->pools = live_rarr(&r, &s->n_pools, sizeof *s->pools);
+    live_r(&r, s->pools, s->n_pools * sizeof *s->pools);
+    s->markers = live_rarr(&r, &s->n_markers, sizeof *s->markers);
+    live_r(&r, s->markers, s->n_markers * sizeof *s->markers);
     for (size_t i = 0; i < s->n_threads; i++) s->threads[i].name[15] = '\0';
+    for (size_t i = 0; i < s->n_pools; i++) s->pools[i].name[sizeof s->pools[i].name - 1] = '\0';
+    for (size_t i = 0; i < s->n_markers; i++) {
+        s->markers[i].kind[sizeof s->markers[i].kind - 1] = '\0';
+        s->markers[i].name[sizeof s->markers[i].name - 1] = '\0';
+    }
     if (r.err) live_snap_free(s);
     return r.err;
 }

@@ -208,6 +208,17 @@ static void live_sym_store(struct live_agg *a, struct live_job *jobs, size_t n)
     }
 }
 
+/* The label of a site of pool chunks: "[pool:<name>] " first, as the
+ * database's view has it (the filter then finds them by "pool:"). */
+static char *live_sym_pool_label(struct live_agg *a, const struct live_site_row *r,
+                                 const char *label)
+{
+    const struct live_proc *p = live_proc_find(a, r->pid, r->gen);
+    char *out;
+    if (!p || r->pool_id > p->n_pools || !p->pools[r->pool_id - 1].pool_id) return strdup(label);
+    return asprintf(&out, "[pool:%s] %s", p->pools[r->pool_id - 1].name, label) < 0 ? NULL : out;
+}
+
 /* Copies cached labels into the snapshot's rows. Caller holds mu. */
 static void live_sym_copy_out(struct live_agg *a, struct live_snap *s)
 {
@@ -215,7 +226,7 @@ static void live_sym_copy_out(struct live_agg *a, struct live_snap *s)
         struct live_site_row *r = &s->sites[i];
         struct live_stack *c = live_sym_cached(a, r->pid, r->gen, r->stack_id);
         if (r->label || !c) continue;
-        r->label = strdup(c->label);
+        r->label = r->pool_id ? live_sym_pool_label(a, r, c->label) : strdup(c->label);
         r->search = strdup(c->search);
     }
     for (size_t i = 0; i < s->n_errors_shown; i++) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tui_db.sh — `memtrace tui DB` in tmux: time cursor to the peak, sorting,
 # filtering, the stack popup, the errors panel, help, resize and NO_COLOR;
-# markers and the pools view of a client-API run
+# markers, the pool line and the pools view of a client-API run, its pools
+# and markers in --json; a --no-errors recording says "not checked"
 #
 # tests/targets/tui_phases.c runs straight through (its go files exist
 # before it starts). Its header gives the truth: peak 3000000 B with
@@ -90,9 +91,23 @@ if [ -x "$TGT/client_arena" ]; then
   timeout 120 "$MT" run -o "$T/a.mtrace" -- "$TGT/client_arena" >"$T/arun.out" 2>&1 ||
     { cat "$T/arun.out"; fail "run client_arena"; }
   ADB=$T/a.db
+  # --json: the pools at the cursor and the markers, as the database has them
+  "$MT" tui --json "$ADB" >"$T/a.json" || fail "tui --json (arena)"
+  assert_eq "$(sql "$ADB" "SELECT name, destroy_ns IS NOT NULL, peak_live_bytes, peak_held_bytes,
+      max_held_bytes, n_allocs, n_resets, leaked_chunks FROM pools")" \
+    "$(jq -r '.pools[0] | [.name, .destroyed, .peak_live_bytes, .peak_held_bytes, .max_held_bytes,
+      .n_allocs, .n_resets, .leak_chunks] | join("|")' "$T/a.json")" "pools in --json"
+  assert_eq 0 "$(jq '.pools[0] | .live_bytes + .held_bytes' "$T/a.json")" "pool at the end: destroyed"
+  assert_eq "$(sql "$ADB" "SELECT group_concat(kind || ' ' || name, ',') FROM (SELECT * FROM markers ORDER BY t_ns, seq)")" \
+    "$(jq -r '[.markers[] | "\(.kind) \(.name)"] | join(",")' "$T/a.json")" "markers in --json"
+  r2=$(sql "$ADB" "SELECT t_ns FROM markers WHERE name = 'round2'")
+  "$MT" tui --json --at "$r2" "$ADB" >"$T/a2.json" || fail "tui --json --at round2"
+  assert_eq "19200 200" "$(jq -r '.pools[0] | "\(.live_bytes) \(.live_chunks)"' "$T/a2.json")" \
+    "round 2's chunks live at its marker (target header)"
   tui_start ar "$MT" tui "$ADB"
   tui_wait_for ar ": mark" "$T/a0"
   grep -q ':' <(sed -n '4,9p' "$T/a0" | cut -c10-) || fail "no marker column on the chart"
+  assert_contains "$T/a0" "pool frame: 0B live in 0 chunks, held 0B, waste 0B, destroyed" "pool line at the end"
   # from the end, M steps back through the markers in time order
   last=$(sql "$ADB" "SELECT name FROM markers ORDER BY t_ns DESC, seq DESC LIMIT 1")
   assert_contains "$T/a0" "[$last]" "the marker at or before the end cursor"
@@ -118,6 +133,22 @@ if [ -x "$TGT/client_arena" ]; then
   assert_contains "$T/a4" "next / previous marker" "help lists m / M"
   assert_contains "$T/a4" "o            pools" "help lists o"
   tui_keys ar q q
+fi
+
+# --no-errors (tests/targets/err_double_free_leak.c): not checked, never 0
+if [ -x "$TGT/err_double_free_leak" ]; then
+  timeout 120 "$MT" run --no-errors -o "$T/n.mtrace" --program-output "$T/n.prog" -- \
+    "$TGT/err_double_free_leak" >"$T/nrun.out" 2>&1
+  [ -f "$T/n.db" ] || { cat "$T/nrun.out"; fail "run --no-errors: no database"; }
+  "$MT" tui --json "$T/n.db" >"$T/n.json" || fail "tui --json (--no-errors)"
+  assert_eq "false false 0" "$(jq -r '"\(.errors_checked) \(.processes[0].errors_checked) \(.n_errors)"' "$T/n.json")" \
+    "--no-errors in --json"
+  "$MT" tui --json "$DB" | jq -e '.errors_checked == true' >/dev/null || fail "a checked run is checked"
+  tui_start ne "$MT" tui "$T/n.db"
+  tui_wait_for ne "memory errors: not checked, leaks not classified" "$T/n1"
+  assert_contains "$T/n1" "errors not checked   cursor" "header"
+  grep -q "errors 0" "$T/n1" && fail "--no-errors shown as errors 0"
+  tui_keys ne q
 fi
 
 # errors a user can cause

@@ -6,7 +6,10 @@
 # snapshot; every figure must equal what `memtrace analyze` computed: live
 # heap at the end, peak, allocations, frees, errors, and each site's live
 # and allocated bytes. an_churn (4 threads, address reuse) checks that the
-# aggregator restores order across rings. Issue #6.
+# aggregator restores order across rings. client_slab (client API): its
+# chunks count as heap blocks and its malloc'd superblocks do not, its
+# pool's figures and its markers equal the pools and markers tables.
+# Issue #6.
 . "$(dirname "$0")/lib.sh"
 [ -x "$TGT/tui_phases" ] && [ -x "$TGT/an_churn" ] || skip "targets not built"
 export MEMTRACE_PRELOAD=$MT_PRELOAD
@@ -26,7 +29,8 @@ check() {
              FROM sites s JOIN stack_leaf l USING (stack_id) WHERE l.file IS NOT NULL
              GROUP BY loc ORDER BY loc" >"$T/$1.db.sites"
   jq -r '.sites[] | select(.location | test(":[0-9]+( \\[inlined\\])?$")) |
-         [(.location | sub(" \\[inlined\\]$"; "")), .live_bytes, .alloc_bytes, .n_allocs] | @tsv' "$j" |
+         [(.location | sub(" \\[inlined\\]$"; "") | sub("^\\[pool:[^]]*\\] "; "")),
+          .live_bytes, .alloc_bytes, .n_allocs] | @tsv' "$j" |
     awk -F'\t' '{k=$1; l[k]+=$2; a[k]+=$3; n[k]+=$4} END {for (k in l) print k "|" l[k] "|" a[k] "|" n[k]}' |
     sort >"$T/$1.live.sites"
   diff "$T/$1.db.sites" "$T/$1.live.sites" >&2 || fail "$1: per-site figures differ"
@@ -42,4 +46,19 @@ timeout 120 "$MT" run -o "$T/c.mtrace" -- "$TGT/an_churn" >"$T/c.out" 2>&1 || { 
 "$MT" tui --replay --json "$T/c.mtrace" >"$T/c.json" || fail "replay churn"
 check c
 assert_ge 4 "$(jq '.threads | length' "$T/c.json")" "churn threads"
+
+[ -x "$TGT/client_slab" ] || skip "client_slab not built"
+timeout 120 "$MT" run -o "$T/s.mtrace" -- "$TGT/client_slab" >"$T/s.out" 2>&1 # exits 7
+[ -f "$T/s.db" ] || { cat "$T/s.out"; fail "run client_slab"; }
+"$MT" tui --replay --json "$T/s.mtrace" >"$T/s.json" || fail "replay client_slab"
+check s
+assert_eq "$(sql "$T/s.db" "SELECT name, end_live_bytes, end_live_chunks, end_held_bytes, peak_live_bytes,
+    peak_held_bytes, max_held_bytes, n_allocs, n_frees, n_errors, leaked_chunks FROM pools")" \
+  "$(jq -r '.pools[0] | [.name, .live_bytes, .live_chunks, .held_bytes, .peak_live_bytes,
+    .peak_held_bytes, .max_held_bytes, .n_allocs, .n_frees, .n_errors, .leak_chunks] | join("|")' "$T/s.json")" \
+  "client_slab: pool"
+assert_eq "$(sql "$T/s.db" "SELECT group_concat(t_ns || ' ' || name, ',') FROM (SELECT * FROM markers ORDER BY t_ns, seq)")" \
+  "$(jq -r '[.markers[] | "\(.t_ns) \(.name)"] | join(",")' "$T/s.json")" "client_slab: markers"
+assert_eq 960 "$(jq '[.sites[] | select(.location | startswith("[pool:slab] slab_alloc"))] | map(.leak_bytes) | add' "$T/s.json")" \
+  "15 chunks of 64 B leaked (target header)"
 pass

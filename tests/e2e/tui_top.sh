@@ -12,6 +12,11 @@
 # included) can be read over the socket and compared with the database.
 # Run 3 does the same with 4 threads churning addresses (an_churn), so the
 # catch-up ends with records of other rings still to come.
+# Run 4 holds client_slab's session the same way: `top --json` and the
+# interactive view show its pool (live chunks, held, waste), its markers
+# and its pool errors, equal to the database. Run 5 holds
+# err_double_free_leak recorded with --no-errors: errors_checked is false,
+# in the session and in its process, and the view says "not checked".
 # The target is paced through files, never by time. Issue #6.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tui_common.bash"
@@ -104,4 +109,66 @@ row=$(sql "$T/c.db" "SELECT end_live_bytes, n_allocs, n_frees, n_errors, peak_he
                      FROM processes WHERE exe LIKE '%/an_churn'")
 assert_eq "$row" "$(jq -r "$sel | [.live_bytes, .n_allocs, .n_frees, .n_errors, .peak_bytes] | join(\"|\")" "$T/c.json")" \
   "an_churn: database vs live (live, allocs, frees, errors, peak)"
+
+# held PROG DIR [OPTS...]: `memtrace run` of PROG held open by bash after
+# PROG ended (whatever its status) until DIR/hold is written; sets mtpid
+# and waits for PROG's end to reach the aggregator, into $T/DIR.json.
+held() {
+  local prog=$1 dir=$2
+  shift 2
+  mkdir "$T/$dir" && mkfifo "$T/$dir/hold"
+  "$MT" run "$@" -o "$T/$dir.mtrace" -- bash -c '"$0"; read -r _ <"$1/hold"' \
+    "$TGT/$prog" "$T/$dir" >"$T/$dir.out" 2>&1 &
+  mtpid=$!
+  sel=".processes[] | select(.exe | endswith(\"/$prog\"))"
+  for i in $(seq 600); do
+    "$MT" top --json "$mtpid" >"$T/$dir.json" 2>/dev/null &&
+      [ "$(jq "$sel | .ended" "$T/$dir.json")" = 1 ] && return 0
+    sleep 0.1
+  done
+  fail "$prog never ended in the live view"
+}
+
+# ---- run 4: client API (tests/targets/client_slab.c)
+held client_slab slab
+j=$T/slab.json
+assert_eq slab "$(jq -r '.pools[0].name' "$j")" "pool name"
+assert_eq "7040 8192 1152" "$(jq -r '.pools[0] | "\(.peak_live_bytes) \(.peak_held_bytes) \(.peak_held_bytes - .peak_live_bytes)"' "$j")" \
+  "pool peak (target header)"
+assert_eq "start,phase1-done,phase2-done" "$(jq -r '[.markers[].name] | join(",")' "$j")" "markers"
+assert_eq "double_free pool_free" "$(jq -r '.errors[0] | "\(.kind) \(.api)"' "$j")" "pool error"
+tui_start s "$MT" top "$mtpid"
+tui_keys s x
+tui_wait_for s "slab: $(jq .pools[0].live_bytes "$j") live in $(jq .pools[0].live_chunks "$j") chunks, held $(jq .pools[0].held_bytes "$j"), waste $(jq .pools[0].waste_bytes "$j"), leaked 15" "$T/slab.s1"
+assert_contains "$T/slab.s1" "[phase2-done]" "newest marker in the header"
+assert_contains "$T/slab.s1" ": mark" "markers in the legend"
+tui_keys s q
+echo >"$T/slab/hold"
+wait "$mtpid" || fail "run 4 failed: $(cat "$T/slab.out")"
+row=$(sql "$T/slab.db" "SELECT name, end_live_bytes, end_live_chunks, end_held_bytes,
+                        end_held_bytes - end_live_bytes, peak_live_bytes, peak_held_bytes, max_held_bytes,
+                        n_allocs, n_frees, n_errors, leaked_chunks FROM pools")
+assert_eq "$row" "$(jq -r '.pools[0] | [.name, .live_bytes, .live_chunks, .held_bytes, .waste_bytes,
+    .peak_live_bytes, .peak_held_bytes, .max_held_bytes, .n_allocs, .n_frees, .n_errors,
+    .leak_chunks] | join("|")' "$j")" "pool: database vs live"
+assert_eq "$(sql "$T/slab.db" "SELECT group_concat(t_ns || ' ' || kind || ' ' || name, ',') FROM
+    (SELECT * FROM markers ORDER BY t_ns, seq)")" \
+  "$(jq -r '[.markers[] | "\(.t_ns) \(.kind) \(.name)"] | join(",")' "$j")" "markers: database vs live"
+row=$(sql "$T/slab.db" "SELECT end_live_bytes, n_allocs, n_frees, n_errors, peak_heap_bytes
+                        FROM processes WHERE exe LIKE '%/client_slab'")
+assert_eq "$row" "$(jq -r "$sel | [.live_bytes, .n_allocs, .n_frees, .n_errors, .peak_bytes] | join(\"|\")" "$j")" \
+  "client_slab: database vs live (live, allocs, frees, errors, peak)"
+
+# ---- run 5: --no-errors (tests/targets/err_double_free_leak.c)
+held err_double_free_leak nerr --no-errors
+j=$T/nerr.json
+assert_eq false "$(jq .errors_checked "$j")" "session errors_checked"
+assert_eq false "$(jq "$sel | .errors_checked" "$j")" "process errors_checked"
+assert_eq 0 "$(jq .n_errors "$j")" "nothing judged"
+tui_start n "$MT" top "$mtpid"
+tui_wait_for n "memory errors: not checked" "$T/nerr.s1"
+grep -q "errors 0" "$T/nerr.s1" && fail "top shows errors 0 for --no-errors"
+tui_keys n q
+echo >"$T/nerr/hold"
+wait "$mtpid" || fail "run 5 failed: $(cat "$T/nerr.out")"
 pass

@@ -14,9 +14,13 @@
  *   Peak heap: 2000000 + 48 B at the end of phase two's allocations,
  *   plus phase one's blocks if freed after: phase two allocates first,
  *   so the peak is 3000000 B, reached in phase two.
+ *   Markers (memtrace.h): "phase1", "phase2", "phase3", each put on the
+ *   timeline at the end of its phase, before the phase's ready file.
  *
  * SPDX-License-Identifier: MIT
  */
+#include <memtrace/memtrace.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,15 +82,18 @@ int main(int argc, char **argv)
     }
     const char *dir = argv[1];
     phase_one();
+    memtrace_mark("phase1");
     mark(dir, "phase1.ready");
     wait_for(dir, "go2");
     phase_two();
     for (int i = 0; i < 10; i++) free(one[i]);
     double_free_site();
+    memtrace_mark("phase2");
     mark(dir, "phase2.ready");
     wait_for(dir, "go3");
     for (int i = 3; i < 40; i++) free(two[i]);
     leak_site();
+    memtrace_mark("phase3");
     mark(dir, "phase3.ready");
     printf("tui_phases done\n");
     return 0;
