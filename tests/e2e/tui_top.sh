@@ -20,6 +20,17 @@
 # The target is paced through files, never by time. Issue #6.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tui_common.bash"
+# A failed assertion must not leave a held session behind, waiting on its
+# fifo forever: every hold is released at exit (opened read-write, so the
+# write never blocks, whether the reader is still there or not).
+release_holds() {
+  local f
+  for f in "$T"/*/hold; do
+    [ -p "$f" ] && { exec 3<>"$f"; echo >&3; exec 3>&-; }
+  done
+  return 0
+}
+trap 'release_holds; tui_stop; mt_cleanup' EXIT
 [ -x "$TGT/tui_phases" ] || skip "target not built"
 command -v jq >/dev/null || skip "jq not installed"
 export MEMTRACE_PRELOAD=$MT_PRELOAD
