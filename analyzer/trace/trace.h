@@ -3,8 +3,9 @@
  *
  * The collector writes with trace_writer_*; dump, analyze and every later
  * stage read with trace_reader_*. The reader restores each process image's
- * exact event order (records sorted by their dense seq per (pid, gen)) with a
- * bounded reorder window, so its memory does not grow with the trace length.
+ * exact event order (records sorted by their dense seq per (pid, gen)) by
+ * merging the rings' runs in place, so its memory is bounded by how far out
+ * of order the file is and does not grow with the trace length.
  * File layout: docs/trace-format.md and include/memtrace/trace_format.h.
  *
  * SPDX-License-Identifier: MIT
