@@ -55,6 +55,8 @@
 /* Batches in flight: one being filled, the rest queued or being written.
  * 4 lets the analysis run ahead through bursts without unbounded memory. */
 #define AN_WQ_BATCHES 4u
+/* Rows ahead of the one being written whose batch line is prefetched. */
+#define AN_WQ_AHEAD 8u
 /* The ordering window (design note 3): 65536 x ~100 bytes = 6.4 MiB, of
  * which only the part near the newest ids is hot. A power of two: slots
  * are alloc_id & (AN_WO_ROWS - 1). */
@@ -366,6 +368,10 @@ int an_writer_row(struct an_state *st, const struct an_arow *row)
 {
     struct an_writer *w = st->writer;
     struct an_wbatch *b = &w->b[w->head];
+    /* The batch's lines were last read on the writer's core: ask for them
+     * a few rows ahead, or every store waits for its line (measured: 3 to
+     * 5 % of the analysis thread's time). */
+    if (b->n + AN_WQ_AHEAD < AN_WQ_ROWS) __builtin_prefetch(&b->rows[b->n + AN_WQ_AHEAD], 1, 3);
     b->rows[b->n++] = *row;
     return b->n == AN_WQ_ROWS ? an_w_submit(st, w) : 0;
 }
