@@ -28,76 +28,18 @@
 #include "export/profile.pb-c.h"
 #include "memtrace/error.h"
 
-/* Figures of the fixture (also asserted below). */
-static const char fixture_sql[] =
-    "INSERT INTO session (id, command, argv, duration_ns, n_processes, n_events, n_allocs,"
-    " alloc_bytes, n_frees, n_temporary, n_errors, peak_heap_bytes, peak_heap_ns, truncated,"
-    " dropped, seq_holes, unmatched_frees) VALUES (1, 'prog', 'prog --fast', 5000000, 2, 40,"
-    " 14, 1364, 12, 4, 1, 764, 1000000, 0, 0, 0, 0);"
-    "INSERT INTO processes (proc_id, pid, gen, exe, argv, end_how, exit_status, leak_scan,"
-    " n_allocs, alloc_bytes, n_frees, n_temporary, n_errors, peak_heap_bytes, peak_heap_blocks,"
-    " peak_heap_ns, end_live_bytes, end_live_blocks, end_ns) VALUES"
-    " (1, 100, 0, '/bin/prog', 'prog --fast', 'exited', 0, 1, 13, 1300, 12, 4, 1, 700, 7,"
-    " 1000000, 100, 1, 4000000),"
-    " (2, 101, 0, '/bin/prog', 'prog --fast', 'signaled', NULL, 0, 1, 64, 0, 0, 0, 64, 1,"
-    " 2000000, 64, 1, 3000000);"
-    "INSERT INTO modules VALUES (1, '/bin/prog', 'abcd', 0), (2, '/lib/libx.so', NULL, 0);"
-    "INSERT INTO process_modules (proc_id, local_id, module_id, load_bias) VALUES"
-    " (1, 1, 1, 4096), (1, 2, 2, 65536), (2, 1, 1, 4096), (2, 2, 2, 65536);"
-    "INSERT INTO frames VALUES (1, 'leaky', 'src/a.c', 10, 0, 1, 256, 0),"
-    " (2, 'main', 'src/a.c', 20, 0, 1, 512, 0), (3, 'work</script>', 'src/a.c', 30, 0, 1, 768, 0),"
-    " (4, NULL, NULL, 0, 0, 2, 4660, 0);"
-    "INSERT INTO stacks VALUES (1, 2, 1), (2, 2, 3), (3, 2, 4);"
-    "INSERT INTO stack_frames VALUES (1, 0, 1), (1, 1, 2), (2, 0, 3), (2, 1, 2), (3, 0, 4),"
-    " (3, 1, 2);"
-    "INSERT INTO sites (proc_id, stack_id, n_allocs, alloc_bytes, n_frees, n_temporary,"
-    " peak_bytes, peak_blocks, end_live_bytes, end_live_blocks, leak_definite_blocks,"
-    " leak_definite_bytes, leak_unclassified_blocks, leak_unclassified_bytes) VALUES"
-    " (1, 1, 3, 300, 2, 0, 200, 2, 100, 1, 1, 100, 0, 0),"
-    " (1, 2, 10, 1000, 10, 4, 500, 5, 0, 0, 0, 0, 0, 0),"
-    " (2, 3, 1, 64, 0, 0, 64, 1, 64, 1, 0, 0, 1, 64);"
-    "INSERT INTO errors (error_id, proc_id, tid, seq, t_ns, kind, addr, size, api, family,"
-    " alloc_family, stack_id, alloc_stack_id) VALUES"
-    " (1, 1, 100, 30, 3000000, 'double_free', 4660, 100, 'free', 'malloc', 'malloc', 2, 1);"
-    "INSERT INTO histograms VALUES (1, NULL, 'size', 7, 64, 127, 13, 1300),"
-    " (2, NULL, 'size', 7, 64, 127, 1, 64);"
-    "INSERT INTO timeline (proc_id, t_ns, heap_bytes, heap_blocks, rss_bytes) VALUES"
-    " (1, 10000000, 100, 1, 4000000), (2, 10000000, 64, 1, NULL);"
-    "INSERT INTO fragmentation (proc_id, t_ns, seq, at, external, internal, live_bytes) VALUES"
-    " (1, 1000000, 20, 'peak', 0.5, 0.25, 700);"
+#include "fixture_db.h"
+
+/* On top of the shared fixture: */
+static const char pool_sql[] =
     /* site (1, 2) hands out chunks of a client pool */
     "INSERT INTO pools (proc_id, pool_id, name, family) VALUES (1, 1, 'p', 'pool:p');"
     "INSERT INTO allocations (alloc_id, proc_id, size, family, api, stack_id) VALUES"
     " (1, 1, 100, 'pool:p', 'pool_alloc', 2), (2, 1, 100, 'malloc', 'malloc', 1);";
 
-struct fixture {
-    char path[64];
-    sqlite3 *db; /* opened with db_open_read */
-};
-
 static int fixture_setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof *f);
-    sqlite3 *w;
-    struct mt_errbuf eb;
-    snprintf(f->path, sizeof f->path, "/tmp/mt-test-export-%ld.db", (long)getpid());
-    unlink(f->path);
-    assert_int_equal(sqlite3_open(f->path, &w), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(w, db_schema_sql, NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(w, fixture_sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(w);
-    assert_int_equal(db_open_read(f->path, &f->db, &eb), 0);
-    *state = f;
-    return 0;
-}
-
-static int fixture_teardown(void **state)
-{
-    struct fixture *f = *state;
-    sqlite3_close(f->db);
-    unlink(f->path);
-    free(f);
-    return 0;
+    return fixture_open(state, "export", pool_sql);
 }
 
 /* Runs fn into a memory buffer; returns the bytes (free them), *len. */
