@@ -378,8 +378,11 @@ static int an_records(struct an_state *st, struct trace_reader *r)
     struct an_feed *f;
     struct trace_event ev;
     int rc = an_feed_start(&f, r), more = 0;
+    st->eb->msg[0] = 0;
     while (!rc && (more = an_feed_next(f, &ev, st->eb)) > 0) {
-        if ((rc = an_event(st, &ev)) && rc != MT_ESQLITE)
+        /* keep a message the failing part wrote (SQLite's, the writer's
+         * "writing allocations: ..."); else say what the code means */
+        if ((rc = an_event(st, &ev)) && !st->eb->msg[0])
             mt_errbuf_set(st->eb, "analyzing: %s", mt_strerror(rc));
     }
     an_feed_stop(f); /* the reader is ours again */

@@ -40,7 +40,7 @@ trap 'umount "$F" "$H" 2>/dev/null; mt_cleanup' EXIT
 MEMTRACE_PRELOAD=$MT_PRELOAD timeout 120 "$MT" run --no-analyze -o "$T/churn.mtrace" \
     -- "$TGT/an_churn" 20000 >/dev/null 2>&1 || fail "recording an_churn"
 expect_fail analyze 125 "analyze with 4 MiB for ~6 MiB of rows" -- analyze "$T/churn.mtrace" -o "$H/c.db"
-assert_contains "$T/bi.err" "No space left" "says the disk is full"
+assert_contains "$T/bi.err" "writing allocations: No space left" "says the rows could not be written: the disk is full"
 assert_eq "" "$(ls -A "$H" | tr '\n' ' ')" "files left on the 4 MiB filesystem"
 
 # every write fails
