@@ -15,6 +15,7 @@
 #include "db/db.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,16 @@ int db_create(const char *path, struct db_writer **out, sqlite3 **db, struct mt_
     /* No mutex: one thread uses the connection (the allocations writer
      * thread writes its own pages, analyze/an_writer.c), and SQLite's
      * serialized mode costs a lock per call. */
+    /* Create the file ourselves first: SQLite's open retries read-only and
+     * its last errno then says "No such file" for a read-only or
+     * unwritable directory; open(2) tells the user what is wrong. */
+    int fd = open(w->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        mt_errbuf_set(eb, "cannot create %s: %s", w->path, strerror(errno));
+        db_writer_free(w);
+        return MT_ESQLITE;
+    }
+    close(fd);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(w->tmp, &w->db, flags, NULL) != SQLITE_OK) {
         int err = sqlite3_system_errno(w->db); /* "No such file..." beats "unable to open" */

@@ -60,4 +60,12 @@ MEMTRACE_PRELOAD=$MT_PRELOAD expect_fail run 125 "run -o onto a full disk" \
     -- run --no-analyze -o "$F/t.mtrace" -- touch "$T/ran"
 [ ! -e "$T/ran" ] || fail "the program ran although its trace could not be created"
 empty_fs "fill "
+
+# a read-only filesystem: the reason itself, not SQLite's "No such file"
+R=$T/ro
+mkdir "$R"
+mount -t tmpfs -o ro tmpfs "$R" 2>/dev/null || skip "cannot mount a read-only tmpfs"
+trap 'umount "$F" "$H" "$R" 2>/dev/null; mt_cleanup' EXIT
+expect_fail analyze 125 "analyze onto a read-only filesystem" -- analyze "$T/good.mtrace" -o "$R/x.db"
+assert_contains "$T/bi.err" "cannot create $R/x.db: Read-only file system" "says why it cannot create"
 pass
