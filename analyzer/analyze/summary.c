@@ -61,6 +61,8 @@ static void summary_head(sqlite3_stmt *q, FILE *out)
         fprintf(out, "  peak RSS       %s at %.3f s\n",
                 summary_bytes(sqlite3_column_double(q, 5), b, sizeof b),
                 sqlite3_column_double(q, 6) / 1e9);
+    else /* RSS is sampled once per collector period (10 ms by default) */
+        fputs("  peak RSS       not sampled (the program ended before the first sample)\n", out);
     fprintf(out, "  allocations    %lld (%s), %lld temporary\n",
             (long long)sqlite3_column_int64(q, 7),
             summary_bytes(sqlite3_column_double(q, 8), c, sizeof c),

@@ -17,6 +17,13 @@ DB=$T/k.db
 [ -f "$DB" ] || fail "run did not write $DB"
 assert_contains "$T/run.out" "peak heap" "summary"
 assert_contains "$T/run.out" "database: $DB" "summary names the database"
+# peak RSS is sampled once per collector period: the summary says which it is, never nothing
+if [ -n "$(sql "$DB" "SELECT peak_rss_bytes FROM session")" ]; then
+    assert_contains "$T/run.out" "  peak RSS       " "summary: peak RSS"
+    grep -q "peak RSS.*not sampled" "$T/run.out" && fail "summary: RSS sampled, yet 'not sampled'"
+else
+    assert_contains "$T/run.out" "peak RSS       not sampled" "summary: peak RSS not sampled"
+fi
 # The allocations table's pages are the analysis's own (an_writer.c): SQLite must find them sound.
 assert_eq ok "$(sql "$DB" "PRAGMA integrity_check")" "database integrity"
 assert_eq "$(sql "$DB" "SELECT n_allocs FROM processes")" "$(sql "$DB" "SELECT count(*) FROM allocations")" "one row per allocation"
