@@ -185,6 +185,7 @@ int an_ev_alloc(struct an_state *st, struct an_proc *p, const struct mt_rec_allo
 {
     uint64_t t_ns = r->c.t_ns - st->start_mono_ns, old;
     uint32_t site_idx, idx;
+    if (!r->addr) return 0; /* forged: malloc never returns 0, and 0 is the maps' empty key */
     struct an_site *s = an_site_get(st, p, r->stack_id, &site_idx);
     if (!s || an_pool_get(st, &idx)) return -ENOMEM;
     int rc = an_map_swap(&p->blocks, r->addr, idx, &old);

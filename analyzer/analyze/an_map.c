@@ -5,7 +5,8 @@
  * looked up through it. Open addressing with linear probing keeps a lookup
  * to one or two cache lines; deletion shifts the following entries back
  * (no tombstones), so heavy address reuse never degrades the table. Load
- * stays at or below 1/2. Keys must be nonzero.
+ * stays at or below 1/2. Key 0 marks an empty slot: it is never found and
+ * cannot be inserted (-EINVAL), whatever a forged trace says.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -43,7 +44,7 @@ void an_map_fini(struct an_map *m)
 
 uint64_t *an_map_ref(struct an_map *m, uint64_t key)
 {
-    if (!m->cap) return NULL;
+    if (!m->cap || !key) return NULL;
     size_t mask = m->cap - 1;
     for (size_t i = an_map_slot(key, m->cap);; i = (i + 1) & mask) {
         if (m->e[i].key == key) return &m->e[i].val;
@@ -53,7 +54,7 @@ uint64_t *an_map_ref(struct an_map *m, uint64_t key)
 
 int an_map_get(const struct an_map *m, uint64_t key, uint64_t *val)
 {
-    if (!m->cap) return 0;
+    if (!m->cap || !key) return 0;
     size_t mask = m->cap - 1;
     for (size_t i = an_map_slot(key, m->cap);; i = (i + 1) & mask) {
         if (m->e[i].key == key) {
@@ -78,6 +79,7 @@ static int an_map_grow(struct an_map *m)
 
 int an_map_swap(struct an_map *m, uint64_t key, uint64_t val, uint64_t *old)
 {
+    if (!key) return -EINVAL;
     if ((m->n + 1) * 2 > m->cap) {
         int rc = m->cap ? an_map_grow(m) : an_map_init(m, AN_MAP_MIN_CAP);
         if (rc) return rc;
@@ -101,7 +103,7 @@ int an_map_put(struct an_map *m, uint64_t key, uint64_t val)
 
 int an_map_del(struct an_map *m, uint64_t key, uint64_t *val)
 {
-    if (!m->cap) return 0;
+    if (!m->cap || !key) return 0;
     size_t mask = m->cap - 1;
     size_t i = an_map_slot(key, m->cap);
     while (m->e[i].key != key) {

@@ -276,6 +276,30 @@ static void test_analyze_error_refinement(void **state)
     close_db(db);
 }
 
+/* A forged trace with records at address 0, which the analysis's maps use
+ * as their empty key: frees of 0 match nothing, an allocation at 0 is not
+ * counted, and the real block at 0x1000 is freed once, by its own free. */
+static void test_analyze_address_zero(void **state)
+{
+    static struct tb b = {.pid = 450};
+    tb_process(&b, 1, 0, 0);
+    tb_stack(&b, 1, 0x1111);
+    tb_alloc(&b, 1, 450, 0x1000, 100, 1);
+    tb_free(&b, 2, 450, 0);
+    tb_free(&b, 2, 450, 0);
+    tb_alloc(&b, 3, 450, 0, 50, 1);
+    tb_free(&b, 4, 450, 0x1000);
+    tb_exit(&b, 5);
+    struct tb *v[] = {&b};
+    sqlite3 *db = run_analysis(v, 1);
+    assert_int_equal(q1(db, "SELECT count(*) FROM allocations"), 1);
+    assert_int_equal(q1(db, "SELECT free_seq IS NOT NULL FROM allocations WHERE addr = 4096"), 1);
+    assert_int_equal(q1(db, "SELECT n_frees FROM processes"), 1);
+    assert_int_equal(q1(db, "SELECT unmatched_frees FROM session"), 2);
+    assert_int_equal(q1(db, "SELECT end_live_blocks FROM processes"), 0);
+    close_db(db);
+}
+
 /* 20 adjacent blocks (chunk 64, usable 56), every other one freed: the 10
  * gaps are 64 bytes each, largest 64 of 640 -> external 0.9. */
 static void test_analyze_external_fragmentation(void **state)
@@ -326,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_analyze_leak_classes),
         cmocka_unit_test(test_analyze_temporaries),
         cmocka_unit_test(test_analyze_error_refinement),
+        cmocka_unit_test(test_analyze_address_zero),
         cmocka_unit_test(test_analyze_external_fragmentation),
         cmocka_unit_test(test_analyze_fork_child_leaks),
     };
