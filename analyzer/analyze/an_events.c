@@ -188,22 +188,23 @@ int an_ev_alloc(struct an_state *st, struct an_proc *p, const struct mt_rec_allo
     if (!r->addr) return 0; /* forged: malloc never returns 0, and 0 is the maps' empty key */
     struct an_site *s = an_site_get(st, p, r->stack_id, &site_idx);
     if (!s || an_pool_get(st, &idx)) return -ENOMEM;
-    int rc = an_map_swap(&p->blocks, r->addr, idx, &old);
-    if (rc < 0) {
+    int had = an_map_swap(&p->blocks, r->addr, idx, &old);
+    if (had < 0) {
         an_pool_put(st, idx);
-        return rc;
+        return had;
     }
-    if (rc == 1 && (old & AN_FREED_BIT)) { /* the address is reused: forget its free */
+    if (had && (old & AN_FREED_BIT)) { /* the address is reused: forget its free */
         p->n_freed_at--;
-    } else if (rc == 1) {
-        /* Address still live: a realloc that kept its block (or a lost
-         * free): the old block ends here, released by this call. */
+    } else if (had) {
+        /* Address still live (a free lost to a hole or --lossy): the old
+         * block ends here, released by this allocation. */
         struct mt_rec_free fr = {.c = r->c, .addr = r->addr, .tid = r->tid,
                                  .family = r->family, .api = r->api};
         fr.c.hdr.flags = MT_FREE_F_REALLOC;
-        if ((rc = an_release(st, p, (uint32_t)old, &fr, t_ns))) return rc;
+        int rc = an_release(st, p, (uint32_t)old, &fr, t_ns);
+        if (rc) return rc;
     }
-    if (rc == 1) an_pool_put(st, (uint32_t)old);
+    if (had) an_pool_put(st, (uint32_t)old); /* replaced in the map: nobody names it */
     struct an_block *b = &st->pool[idx];
     *b = (struct an_block){.addr = r->addr, .size = r->size, .usable = r->usable,
                            .seq = r->c.seq, .t_ns = t_ns, .alloc_id = st->next_alloc_id++,

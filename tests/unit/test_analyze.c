@@ -18,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
+
 #include <cmocka.h>
 #include <sqlite3.h>
 
@@ -300,6 +302,51 @@ static void test_analyze_address_zero(void **state)
     close_db(db);
 }
 
+/* Allocations at a live address (the free before each was lost: a hole or
+ * --lossy) end the block they replace. Memory must stay flat: 1M of them
+ * in a row may not keep 1M blocks (~80 MB) until the end. */
+static void test_analyze_alloc_at_live_address_bounded(void **state)
+{
+    enum { N = 1000000, PER_BLOCK = 1000 };
+    static struct tb b = {.pid = 470};
+    struct mt_file_hdr h = {.version = MT_TRACE_VERSION, .hdr_size = sizeof h,
+                            .start_mono_ns = T0, .root_pid = b.pid};
+    memcpy(h.magic, MT_FILE_MAGIC, 8);
+    snprintf(trace_path, sizeof trace_path, "/tmp/test_analyze.%d.mtrace", (int)getpid());
+    snprintf(db_path, sizeof db_path, "/tmp/test_analyze.%d.db", (int)getpid());
+    struct trace_writer *w;
+    assert_int_equal(trace_writer_open(trace_path, &h, &w), 0);
+    tb_process(&b, 1, 0, 0);
+    tb_stack(&b, 1, 0x1111);
+    for (int i = 0; i < N; i++) {
+        tb_alloc(&b, 1 + (uint64_t)i / 100000, 470, 0x1000, 64, 1);
+        if (b.len + 2 * sizeof(struct mt_rec_alloc) > sizeof b.buf || i % PER_BLOCK == 0) {
+            assert_int_equal(trace_writer_block(w, b.pid, 0, 0, b.buf, b.len), 0);
+            b.len = 0;
+        }
+    }
+    tb_exit(&b, 20);
+    assert_int_equal(trace_writer_block(w, b.pid, 0, 0, b.buf, b.len), 0);
+    assert_int_equal(trace_writer_close(w), 0);
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0);
+    struct analyze_opts o = {.trace_path = trace_path, .db_path = db_path, .no_allocations = 1};
+    struct analyze_result res;
+    struct mt_errbuf eb = {""};
+    assert_int_equal(analyze_trace(&o, &res, &eb), 0);
+    getrusage(RUSAGE_SELF, &ru1);
+    unlink(trace_path);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+    assert_int_equal(q1(db, "SELECT n_allocs FROM processes"), N);
+    assert_int_equal(q1(db, "SELECT n_frees FROM processes"), N - 1);
+    assert_int_equal(q1(db, "SELECT end_live_blocks FROM processes"), 1);
+    close_db(db);
+    long grew_kib = ru1.ru_maxrss - ru0.ru_maxrss;
+    if (grew_kib >= 40 * 1024) fprintf(stderr, "max RSS grew by %ld KiB\n", grew_kib);
+    assert_true(grew_kib < 40 * 1024);
+}
+
 /* 20 adjacent blocks (chunk 64, usable 56), every other one freed: the 10
  * gaps are 64 bytes each, largest 64 of 640 -> external 0.9. */
 static void test_analyze_external_fragmentation(void **state)
@@ -351,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_analyze_temporaries),
         cmocka_unit_test(test_analyze_error_refinement),
         cmocka_unit_test(test_analyze_address_zero),
+        cmocka_unit_test(test_analyze_alloc_at_live_address_bounded),
         cmocka_unit_test(test_analyze_external_fragmentation),
         cmocka_unit_test(test_analyze_fork_child_leaks),
     };
