@@ -88,6 +88,23 @@ rec_assert_no_errors() {
     [ -z "$errs" ] || fail "unexpected error records: $errs"
 }
 
+# rec_assert_flood SUMFILE THREADS ITERS [WHAT]: a rec_flood recording is
+# exact: each of its four sizes allocated and freed THREADS * ITERS / 4
+# times by the root process, no error records, dense seqs, and the process
+# ended normally with nothing dropped. Sets REC_PID to the root pid.
+rec_assert_flood() {
+    local s=$1 each=$(($2 * $3 / 4)) what=${4:+$4: } size
+    REC_PID=$(rec_root_pid "$s")
+    [ -n "$REC_PID" ] || fail "${what}no process record"
+    for size in 1009 1013 1019 1021; do
+        assert_eq $each "$(rec_count "$s" "A $REC_PID 0 $size malloc malloc 0")" "${what}allocations of $size"
+        assert_eq $each "$(rec_count "$s" "F $REC_PID 0 $size malloc free 0")" "${what}frees of $size blocks"
+    done
+    rec_assert_no_errors "$s"
+    rec_assert_seq_ok "$s"
+    assert_eq 1 "$(rec_n "$s" "Q $REC_PID 0 exited 0 0")" "${what}proc_end: exited 0, dropped 0"
+}
+
 # rec_frames DUMP PID GEN STACK_ID: the frames of one stack, one per line.
 rec_frames() {
     awk -v pid="pid=$2" -v gen="gen=$3" -v id="id=$4" '

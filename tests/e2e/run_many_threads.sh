@@ -15,36 +15,20 @@ threads=64 iters=4000
 MEMTRACE_RING_BYTES=65536 rec_record many "$TGT/rec_flood" $threads $iters
 assert_eq 0 "$REC_STATUS" "memtrace run exit status"
 S=$T/many.sum
-pid=$(rec_root_pid "$S")
-[ -n "$pid" ] || fail "no process record"
-each=$((threads * iters / 4))
-for size in 1009 1013 1019 1021; do
-    assert_eq $each "$(rec_count "$S" "A $pid 0 $size malloc malloc 0")" "allocations of $size"
-    assert_eq $each "$(rec_count "$S" "F $pid 0 $size malloc free 0")" "frees of $size blocks"
-done
+rec_assert_flood "$S" $threads $iters
+pid=$REC_PID
 # Every worker made exactly iters allocations, under one tid.
 per_tid=$(rec_lines "$S" "K $pid 0 (1009|1013|1019|1021)" |
     awk '{ n[$5] += $6 } END { for (t in n) print n[t] }' | sort | uniq -c | sed 's/^ *//')
 assert_eq "$threads $iters" "$per_tid" "threads x allocations per thread"
 assert_eq $((threads + 1)) "$(rec_n "$S" "T $pid 0 [0-9]+ start")" "thread start records (workers + main)"
 [ "$(rec_n "$S" "T $pid 0 [0-9]+ end")" -ge "$threads" ] || fail "fewer than $threads thread end records"
-rec_assert_no_errors "$S"
 assert_eq "" "$(rec_lines "$S" "U $pid 0")" "frees of addresses never allocated"
-rec_assert_seq_ok "$S"
 
 # Only the overflow ring (MEMTRACE_RINGS=1), and the smallest ring size: 16
 # threads serialise on its lock and wait on it full, all the time.
 threads=16 iters=8000
 MEMTRACE_RINGS=1 MEMTRACE_RING_BYTES=4096 rec_record overflow "$TGT/rec_flood" $threads $iters
 assert_eq 0 "$REC_STATUS" "memtrace run exit status (overflow ring only)"
-S=$T/overflow.sum
-pid=$(rec_root_pid "$S")
-each=$((threads * iters / 4))
-for size in 1009 1013 1019 1021; do
-    assert_eq $each "$(rec_count "$S" "A $pid 0 $size malloc malloc 0")" "overflow ring: allocations of $size"
-    assert_eq $each "$(rec_count "$S" "F $pid 0 $size malloc free 0")" "overflow ring: frees of $size blocks"
-done
-rec_assert_no_errors "$S"
-rec_assert_seq_ok "$S"
-assert_eq 1 "$(rec_n "$S" "Q $pid 0 exited 0 0")" "proc_end: exited 0, dropped 0"
+rec_assert_flood "$T/overflow.sum" $threads $iters "overflow ring"
 pass
