@@ -116,19 +116,26 @@ static void tb_exit(struct tb *b, uint64_t t)
 
 static char trace_path[64], db_path[64];
 
-static sqlite3 *run_analysis(struct tb *const *procs, int n)
+/* Opens trace_path for a new trace whose root process is root_pid. */
+static struct trace_writer *trace_begin(uint32_t root_pid)
 {
     struct mt_file_hdr h = {.version = MT_TRACE_VERSION, .hdr_size = sizeof h,
-                            .start_mono_ns = T0, .root_pid = procs[0]->pid};
+                            .start_mono_ns = T0, .root_pid = root_pid};
     memcpy(h.magic, MT_FILE_MAGIC, 8);
     snprintf(trace_path, sizeof trace_path, "/tmp/test_analyze.%d.mtrace", (int)getpid());
     snprintf(db_path, sizeof db_path, "/tmp/test_analyze.%d.db", (int)getpid());
     struct trace_writer *w;
     assert_int_equal(trace_writer_open(trace_path, &h, &w), 0);
-    for (int i = 0; i < n; i++)
-        assert_int_equal(trace_writer_block(w, procs[i]->pid, 0, 0, procs[i]->buf, procs[i]->len), 0);
+    return w;
+}
+
+/* Closes w, analyzes the trace into db_path, removes the trace; the
+ * database, open. */
+static sqlite3 *trace_analyze(struct trace_writer *w, int no_allocations)
+{
     assert_int_equal(trace_writer_close(w), 0);
-    struct analyze_opts o = {.trace_path = trace_path, .db_path = db_path};
+    struct analyze_opts o = {.trace_path = trace_path, .db_path = db_path,
+                             .no_allocations = no_allocations};
     struct analyze_result res;
     struct mt_errbuf eb = {""};
     int rc = analyze_trace(&o, &res, &eb);
@@ -138,6 +145,14 @@ static sqlite3 *run_analysis(struct tb *const *procs, int n)
     assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
     unlink(trace_path);
     return db;
+}
+
+static sqlite3 *run_analysis(struct tb *const *procs, int n)
+{
+    struct trace_writer *w = trace_begin(procs[0]->pid);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(trace_writer_block(w, procs[i]->pid, 0, 0, procs[i]->buf, procs[i]->len), 0);
+    return trace_analyze(w, 0);
 }
 
 static int64_t q1(sqlite3 *db, const char *sql)
@@ -309,13 +324,7 @@ static void test_analyze_alloc_at_live_address_bounded(void **state)
 {
     enum { N = 1000000, PER_BLOCK = 1000 };
     static struct tb b = {.pid = 470};
-    struct mt_file_hdr h = {.version = MT_TRACE_VERSION, .hdr_size = sizeof h,
-                            .start_mono_ns = T0, .root_pid = b.pid};
-    memcpy(h.magic, MT_FILE_MAGIC, 8);
-    snprintf(trace_path, sizeof trace_path, "/tmp/test_analyze.%d.mtrace", (int)getpid());
-    snprintf(db_path, sizeof db_path, "/tmp/test_analyze.%d.db", (int)getpid());
-    struct trace_writer *w;
-    assert_int_equal(trace_writer_open(trace_path, &h, &w), 0);
+    struct trace_writer *w = trace_begin(b.pid);
     tb_process(&b, 1, 0, 0);
     tb_stack(&b, 1, 0x1111);
     for (int i = 0; i < N; i++) {
@@ -327,17 +336,10 @@ static void test_analyze_alloc_at_live_address_bounded(void **state)
     }
     tb_exit(&b, 20);
     assert_int_equal(trace_writer_block(w, b.pid, 0, 0, b.buf, b.len), 0);
-    assert_int_equal(trace_writer_close(w), 0);
     struct rusage ru0, ru1;
     getrusage(RUSAGE_SELF, &ru0);
-    struct analyze_opts o = {.trace_path = trace_path, .db_path = db_path, .no_allocations = 1};
-    struct analyze_result res;
-    struct mt_errbuf eb = {""};
-    assert_int_equal(analyze_trace(&o, &res, &eb), 0);
+    sqlite3 *db = trace_analyze(w, 1);
     getrusage(RUSAGE_SELF, &ru1);
-    unlink(trace_path);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
     assert_int_equal(q1(db, "SELECT n_allocs FROM processes"), N);
     assert_int_equal(q1(db, "SELECT n_frees FROM processes"), N - 1);
     assert_int_equal(q1(db, "SELECT end_live_blocks FROM processes"), 1);
